@@ -1,0 +1,40 @@
+// The main of every suite binary: GoogleTest plus the ringcheck recorder.
+// Exit status: 0 when no test FAILed (XFAILs and SKIPs are fine), 1 otherwise.
+#include <errno.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "harness/capabilities.h"
+#include "harness/errno_names.h"
+#include "harness/expectations.h"
+#include "harness/recorder.h"
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  const std::string binary = program_invocation_short_name;
+
+  ringcheck::Expectations expectations;
+  const std::string dir = ringcheck::DefaultExpectationsDir();
+  if (!dir.empty()) expectations.LoadDirectory(dir);
+  for (const std::string& e : expectations.errors()) {
+    std::fprintf(stderr, "ringcheck: expectations: %s\n", e.c_str());
+  }
+
+  auto* recorder = new ringcheck::Recorder(ringcheck::DefaultResultsPath(binary), binary,
+                                           std::move(expectations));
+  ::testing::UnitTest::GetInstance()->listeners().Append(recorder);  // gtest owns it
+
+  if (!ringcheck::Caps().usable()) {
+    std::fprintf(stderr, "ringcheck: io_uring cannot be used on this kernel (%s); "
+                 "every test will SKIP\n",
+                 ringcheck::ResultName(ringcheck::Caps().setup_error).c_str());
+  }
+  RUN_ALL_TESTS();
+  const ringcheck::RunTotals& t = recorder->totals();
+  std::printf("ringcheck %s: %d passed, %d failed, %d skipped, %d xfail\n", binary.c_str(),
+              t.pass, t.fail, t.skip, t.xfail);
+  return t.fail == 0 ? 0 : 1;
+}

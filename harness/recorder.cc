@@ -1,0 +1,191 @@
+#include "harness/recorder.h"
+
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "harness/json.h"
+
+namespace ringcheck {
+namespace {
+
+std::string FullName(const ::testing::TestInfo& info) {
+  return std::string(info.test_suite_name()) + "." + info.name();
+}
+
+// Rule ids a test names: its "rules" property plus "(rule X)" in messages.
+std::vector<std::string> RulesOf(const ::testing::TestInfo& info,
+                                 const std::vector<std::string>& messages) {
+  std::set<std::string> rules;
+  const ::testing::TestResult* r = info.result();
+  for (int i = 0; i < r->test_property_count(); ++i) {
+    if (std::string(r->GetTestProperty(i).key()) != "rules") continue;
+    std::istringstream words(r->GetTestProperty(i).value());
+    std::string id;
+    while (words >> id) rules.insert(id);
+  }
+  static const std::regex kRule(R"(\(rule ([A-Z][0-9]+)\))");
+  for (const std::string& m : messages) {
+    for (std::sregex_iterator it(m.begin(), m.end(), kRule), end; it != end; ++it) {
+      rules.insert((*it)[1]);
+    }
+  }
+  return {rules.begin(), rules.end()};
+}
+
+void MakeDirs(const std::string& path) {
+  for (size_t pos = 1; (pos = path.find('/', pos)) != std::string::npos; ++pos) {
+    mkdir(path.substr(0, pos).c_str(), 0755);
+  }
+}
+
+}  // namespace
+
+std::string DefaultResultsPath(const std::string& binary) {
+  if (const char* dir = std::getenv("RINGCHECK_RESULTS_DIR")) {
+    return std::string(dir) + "/suites/" + binary + ".jsonl";
+  }
+  if (const char* dir = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR")) {
+    return std::string(dir) + "/" + binary + ".jsonl";
+  }
+  return "";
+}
+
+Recorder::Recorder(const std::string& path, const std::string& binary, Expectations expectations)
+    : binary_(binary), expectations_(std::move(expectations)) {
+  utsname u;
+  if (uname(&u) == 0) kernel_release_ = u.release;
+  if (!path.empty()) {
+    MakeDirs(path);
+    out_ = std::fopen(path.c_str(), "a");
+    if (out_ == nullptr) {
+      std::fprintf(stderr, "ringcheck: cannot write results to %s: %s\n", path.c_str(),
+                   std::strerror(errno));
+    }
+  }
+}
+
+Recorder::~Recorder() {
+  if (out_ != nullptr) std::fclose(out_);
+}
+
+void Recorder::WriteLine(const std::string& json) {
+  if (out_ == nullptr) return;
+  std::fputs(json.c_str(), out_);
+  std::fputc('\n', out_);
+  std::fflush(out_);  // a crash in the next test must not lose this line
+}
+
+void Recorder::OnTestProgramStart(const ::testing::UnitTest&) {
+  kernel_log_ = std::make_unique<KernelLog>(binary_ + " starts");
+  taint_before_ = KernelLog::Taint();
+  JsonWriter w;
+  w.BeginObject().Field("event", "program_start").Field("binary", binary_);
+  w.Field("kernel_release", kernel_release_).Field("taint", static_cast<int64_t>(taint_before_));
+  w.Field("expectations", static_cast<int64_t>(expectations_.size()));
+  w.Key("expectation_errors").BeginArray();
+  for (const std::string& e : expectations_.errors()) w.String(e);
+  w.EndArray().EndObject();
+  WriteLine(w.str());
+}
+
+void Recorder::OnTestStart(const ::testing::TestInfo& info) {
+  failures_.clear();
+  skip_reason_.clear();
+  test_start_ = std::chrono::steady_clock::now();
+  JsonWriter w;
+  w.BeginObject().Field("event", "start").Field("test", FullName(info)).EndObject();
+  WriteLine(w.str());
+}
+
+void Recorder::OnTestPartResult(const ::testing::TestPartResult& result) {
+  if (result.skipped()) {
+    if (skip_reason_.empty()) skip_reason_ = result.message();
+    return;
+  }
+  if (!result.failed()) return;
+  std::string where = result.file_name() ? std::string(result.file_name()) + ":" +
+                                               std::to_string(result.line_number()) + ": "
+                                         : "";
+  failures_.push_back(where + result.message());
+}
+
+void Recorder::OnTestEnd(const ::testing::TestInfo& info) {
+  const std::string name = FullName(info);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - test_start_)
+                      .count();
+  const Expectation* expected = expectations_.Find(kernel_release_, name);
+  std::string verdict;
+  std::string reason;
+  bool unexpected_pass = false;
+  if (info.result()->Skipped()) {
+    verdict = "SKIP";
+    reason = skip_reason_.empty() ? "unspecified: the test gave no reason" : skip_reason_;
+    ++totals_.skip;
+  } else if (info.result()->Failed()) {
+    if (expected != nullptr) {
+      verdict = "XFAIL";
+      reason = expected->reason;
+      ++totals_.xfail;
+    } else {
+      verdict = "FAIL";
+      ++totals_.fail;
+    }
+  } else {
+    verdict = "PASS";
+    ++totals_.pass;
+    if (expected != nullptr) {
+      unexpected_pass = true;
+      reason = "listed as expected to fail (" + expected->source + "): " + expected->reason;
+      ++totals_.unexpected_pass;
+    }
+  }
+  std::vector<std::string> problems = kernel_log_ ? kernel_log_->NewProblems()
+                                                  : std::vector<std::string>();
+  totals_.kernel_problems.insert(totals_.kernel_problems.end(), problems.begin(), problems.end());
+
+  JsonWriter w;
+  w.BeginObject().Field("event", "end").Field("test", name);
+  w.Field("suite", info.test_suite_name());
+  if (info.value_param() != nullptr) w.Field("param", info.value_param());
+  w.Field("verdict", verdict);
+  if (!reason.empty()) w.Field("reason", reason);
+  if (unexpected_pass) w.Field("unexpected_pass", true);
+  w.Key("rules").BeginArray();
+  for (const std::string& r : RulesOf(info, failures_)) w.String(r);
+  w.EndArray();
+  w.Key("messages").BeginArray();
+  for (const std::string& m : failures_) w.String(m);
+  w.EndArray();
+  w.Field("duration_ms", static_cast<int64_t>(ms));
+  w.Key("kernel_log").BeginArray();
+  for (const std::string& p : problems) w.String(p);
+  w.EndArray();
+  w.EndObject();
+  WriteLine(w.str());
+}
+
+void Recorder::OnTestProgramEnd(const ::testing::UnitTest&) {
+  long taint_after = KernelLog::Taint();
+  JsonWriter w;
+  w.BeginObject().Field("event", "program_end").Field("binary", binary_);
+  w.Field("pass", totals_.pass).Field("fail", totals_.fail).Field("skip", totals_.skip);
+  w.Field("xfail", totals_.xfail).Field("unexpected_pass", totals_.unexpected_pass);
+  w.Field("taint_before", static_cast<int64_t>(taint_before_));
+  w.Field("taint_after", static_cast<int64_t>(taint_after));
+  w.Field("kernel_log_readable", kernel_log_ && kernel_log_->readable());
+  w.Key("kernel_log").BeginArray();
+  for (const std::string& p : totals_.kernel_problems) w.String(p);
+  w.EndArray();
+  w.EndObject();
+  WriteLine(w.str());
+}
+
+}  // namespace ringcheck

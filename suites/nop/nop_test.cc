@@ -1,0 +1,144 @@
+// NOP across the whole configuration matrix: the smallest request there is,
+// so what it shows is the ring itself (io_uring(7): one CQE per SQE, user_data
+// returned untouched; io_uring_enter(2): an unknown opcode fails the request).
+#include <gtest/gtest.h>
+
+#include <set>
+#include <vector>
+
+#include "harness/configs.h"
+#include "harness/features.h"
+#include "harness/matchers.h"
+#include "harness/uapi.h"
+
+namespace ringcheck {
+namespace {
+
+constexpr auto kNoMore = std::chrono::milliseconds(50);
+
+class Nop : public RingTest {
+ protected:
+  void QueueNop(uint64_t user_data, uint8_t sqe_flags = 0) {
+    io_uring_sqe* sqe = ring().NextSqe();
+    ASSERT_NE(sqe, nullptr);
+    io_uring_prep_nop(sqe);
+    sqe->user_data = user_data;
+    sqe->flags = sqe_flags;
+  }
+  unsigned SqEntries() { return ring().get()->sq.ring_entries; }
+};
+
+TEST_P(Nop, OneCqePerSqe) {
+  QueueNop(0x1234);
+  ASSERT_EQ(ring().Submit(), 1);
+  std::vector<Cqe> cqes = ring().Reap(1);
+  ASSERT_EQ(cqes.size(), 1u) << "no CQE for a submitted NOP";
+  EXPECT_EQ(cqes[0].user_data, 0x1234u);
+  EXPECT_RESULT(cqes[0].res, 0, "io_uring(7): NOP completes with 0");
+  // Nothing else may follow.
+  EXPECT_TRUE(ring().Reap(1, kNoMore).empty()) << "a second CQE for one NOP";
+}
+
+TEST_P(Nop, UserDataComesBackUntouched) {
+  const std::vector<uint64_t> values = {0, 1, 0x8000000000000000ull, 0xdeadbeefcafef00dull,
+                                        0xfffffffffffffffeull};
+  for (uint64_t v : values) QueueNop(v);
+  ASSERT_EQ(ring().Submit(), static_cast<int>(values.size()));
+  std::vector<Cqe> cqes = ring().Reap(values.size());
+  ASSERT_EQ(cqes.size(), values.size());
+  std::multiset<uint64_t> got;
+  for (const Cqe& c : cqes) got.insert(c.user_data);
+  EXPECT_EQ(got, std::multiset<uint64_t>(values.begin(), values.end()));
+}
+
+TEST_P(Nop, BatchOfNGivesNCqes) {
+  const unsigned n = std::min(SqEntries(), 256u);
+  for (unsigned i = 0; i < n; ++i) QueueNop(1000 + i);
+  ASSERT_EQ(ring().Submit(), static_cast<int>(n));
+  std::vector<Cqe> cqes = ring().Reap(n);
+  ASSERT_EQ(cqes.size(), n);
+  std::set<uint64_t> seen;
+  for (const Cqe& c : cqes) {
+    EXPECT_RESULT(c.res, 0, "io_uring(7): NOP completes with 0");
+    EXPECT_TRUE(seen.insert(c.user_data).second) << "user_data " << c.user_data << " twice";
+    EXPECT_GE(c.user_data, 1000u);
+    EXPECT_LT(c.user_data, 1000u + n);
+  }
+  EXPECT_TRUE(ring().Reap(1, kNoMore).empty());
+}
+
+TEST_P(Nop, SubmitReturnsTheNumberQueued) {
+  QueueNop(1);
+  QueueNop(2);
+  QueueNop(3);
+  EXPECT_RESULT(ring().Submit(), 3, "io_uring_enter(2): returns the number of SQEs consumed");
+  EXPECT_EQ(ring().Reap(3).size(), 3u);
+  EXPECT_RESULT(ring().Submit(), 0, "io_uring_enter(2): nothing queued, nothing consumed");
+}
+
+// IOSQE_CQE_SKIP_SUCCESS (rule D1): a NOP that succeeds posts nothing.
+TEST_P(Nop, CqeSkipSuccessGivesNoCqe) {
+  RINGCHECK_RULE("D1");
+  REQUIRE_FEATURE("feat_cqe_skip");
+  QueueNop(1, IOSQE_CQE_SKIP_SUCCESS);
+  QueueNop(2);
+  ASSERT_EQ(ring().Submit(), 2);
+  std::vector<Cqe> cqes = ring().Reap(2, std::chrono::milliseconds(200));
+  ASSERT_EQ(cqes.size(), 1u) << "expected only the CQE of the NOP without CQE_SKIP_SUCCESS";
+  EXPECT_EQ(cqes[0].user_data, 2u);
+}
+
+// io_uring_enter(2): an opcode the kernel does not know fails the request
+// with -EINVAL in its CQE (not the submission).
+TEST_P(Nop, UnknownOpcodeCompletesWithEinval) {
+  io_uring_sqe* sqe = ring().NextSqe();
+  ASSERT_NE(sqe, nullptr);
+  io_uring_prep_nop(sqe);
+  sqe->opcode = 250;  // far past IORING_OP_LAST on any kernel
+  sqe->user_data = 77;
+  ASSERT_EQ(ring().Submit(), 1);
+  std::vector<Cqe> cqes = ring().Reap(1);
+  ASSERT_EQ(cqes.size(), 1u);
+  EXPECT_EQ(cqes[0].user_data, 77u);
+  EXPECT_RESULT(cqes[0].res, -EINVAL, "io_uring_enter(2): invalid opcode");
+}
+
+// Rule D12: SQE flag bits the kernel does not define fail the request.
+TEST_P(Nop, UndefinedSqeFlagCompletesWithEinval) {
+  RINGCHECK_RULE("D12");
+  QueueNop(5, 1u << 7);  // bit 7 is not an IOSQE_* flag on any kernel so far
+  ASSERT_EQ(ring().Submit(), 1);
+  std::vector<Cqe> cqes = ring().Reap(1);
+  ASSERT_EQ(cqes.size(), 1u);
+  EXPECT_RESULT(cqes[0].res, -EINVAL, "D12");
+}
+
+// The SQ and CQ indexes wrap: many times more requests than entries, in
+// batches, all complete exactly once.
+TEST_P(Nop, RingsWrapAround) {
+  const unsigned batch = std::min(SqEntries(), 4096u);
+  const unsigned rounds = std::max(8u, 4096u / batch);
+  uint64_t next = 1;
+  for (unsigned r = 0; r < rounds; ++r) {
+    for (unsigned i = 0; i < batch; ++i) QueueNop(next++);
+    ASSERT_EQ(ring().Submit(), static_cast<int>(batch)) << "round " << r;
+    std::vector<Cqe> cqes = ring().Reap(batch);
+    ASSERT_EQ(cqes.size(), batch) << "round " << r;
+    std::set<uint64_t> seen;
+    for (const Cqe& c : cqes) {
+      ASSERT_RESULT(c.res, 0, "io_uring(7): NOP completes with 0");
+      ASSERT_GE(c.user_data, next - batch);
+      ASSERT_LT(c.user_data, next);
+      ASSERT_TRUE(seen.insert(c.user_data).second);
+    }
+  }
+  // The kernel's SQ head caught up with everything submitted.
+  io_uring* r = ring().get();
+  EXPECT_EQ(*r->sq.khead, *r->sq.ktail);
+  EXPECT_EQ(*r->cq.khead, *r->cq.ktail);
+}
+
+RINGCHECK_INSTANTIATE_ALL_RINGS(Nop);
+
+}  // namespace
+}  // namespace ringcheck
