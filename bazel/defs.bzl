@@ -3,24 +3,67 @@
 def ringcheck_cc_library(name, **kwargs):
     native.cc_library(name = name, **kwargs)
 
-def conformance_test(name, srcs, deps = [], size = "small", tags = [], **kwargs):
+# Attributes a suite may set that its guest twin (a cc_binary) takes too.
+_TWIN_ATTRS = ["copts", "defines", "local_defines", "includes", "linkopts", "malloc", "nocopts"]
+
+def _links_ibverbs(deps):
+    if type(deps) != "list":
+        return False  # a select(): the twin stays static unless guest_link says otherwise
+    return any(["ibverbs" in str(d) for d in deps])
+
+def guest_binary(name, guest_link = "static", tags = [], **kwargs):
+    """A binary for a guest kernel's initramfs.
+
+    static: fully static (libc included), runs on a bare busybox initramfs.
+    dynamic: the project's own libraries are linked in, but libc, libstdc++
+    and everything else come as shared libraries, which the VM runner copies
+    into the initramfs with the dynamic loader. libibverbs needs this: it
+    finds its providers (rxe) with dlopen, which a static libc cannot do.
+    """
+    if guest_link not in ("static", "dynamic"):
+        fail("guest_link must be 'static' or 'dynamic', not %r" % guest_link)
+    static = guest_link == "static"
+    native.cc_binary(
+        name = name,
+        linkstatic = True,
+        features = ["fully_static_link"] if static else [],
+        linkopts = kwargs.pop("linkopts", []) + (["-static"] if static else []),
+        tags = tags + ["manual", "guest_" + guest_link],
+        **kwargs
+    )
+
+def conformance_test(name, srcs, deps = [], size = "small", tags = [], guest_link = None, **kwargs):
     """A GoogleTest suite run with the ringcheck main (recorder, expectations).
 
     Every conformance test has a size (and so a timeout): a hang is an ERROR,
-    never a stuck CI. The suite binary is also what `ringcheck run` and the
-    guest images execute directly.
+    never a stuck CI. The suite binary is also what `ringcheck run` executes
+    directly; its twin NAME_guest (built only on demand) is what the guest
+    images of harness/vm execute. A suite that links libibverbs gets a
+    dynamic twin (see guest_binary); guest_link overrides the choice.
     """
+    all_deps = deps + [
+        "//harness",
+        "//harness:main",
+        "@gtest",
+        "@liburing",
+    ]
     native.cc_test(
         name = name,
         srcs = srcs,
         size = size,
-        deps = deps + [
-            "//harness",
-            "//harness:main",
-            "@gtest",
-            "@liburing",
-        ],
+        deps = all_deps,
         data = ["//expectations"],
         tags = tags + ["conformance"],
         **kwargs
+    )
+    if guest_link == None:
+        guest_link = "dynamic" if _links_ibverbs(deps) else "static"
+    guest_binary(
+        name = name + "_guest",
+        guest_link = guest_link,
+        srcs = srcs,
+        deps = all_deps,
+        testonly = True,
+        visibility = ["//visibility:public"],
+        **{k: v for k, v in kwargs.items() if k in _TWIN_ATTRS}
     )
