@@ -1,0 +1,139 @@
+#!/bin/busybox sh
+# /init of a ringcheck guest (busybox ash; PID 1 of a throwaway VM).
+#
+# Runs the probe and every suite binary under /ringcheck/suites once, each
+# with a timeout, restarting a binary past a test that crashed it (as
+# harness/run.sh does), and streams the results to the host over the second
+# serial port (/dev/ttyS1; the kernel console stays on ttyS0), framed so the
+# host can tell a complete file from one cut short:
+#   @@RINGCHECK <EVENT> <args>          progress (BOOTED, RUN, DONE, END, ...)
+#   @@RINGCHECK FILE <path> <bytes>     then the file, gzip + base64, then
+#   @@RINGCHECK EOF <path>
+# Kernel command line: ringcheck.timeout=<s per binary>, ringcheck.mode=ping
+# (only say BOOTED and power off: the host's accelerator check).
+# shellcheck shell=dash
+
+/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+
+DATA=/dev/ttyS1
+stty -F "$DATA" raw -echo 2>/dev/null
+
+mark() { echo "@@RINGCHECK $*" >"$DATA"; }
+
+param() {
+  read -r cmdline </proc/cmdline
+  for word in $cmdline; do
+    case "$word" in "ringcheck.$1="*) echo "${word#*=}" ;; esac
+  done
+}
+
+mark BOOTED "$(cut -d' ' -f1 /proc/uptime)" "$(uname -r)"
+if [ "$(param mode)" = ping ]; then
+  poweroff -f
+fi
+
+R=/tmp/results
+mkdir -p "$R/suites" "$R/logs"
+TIMEOUT=$(param timeout)
+TIMEOUT=${TIMEOUT:-300}
+export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
+export RINGCHECK_RESULTS_DIR="$R" RINGCHECK_EXPECTATIONS=/ringcheck/expectations
+
+send() {  # send PATH (relative to $R)
+  [ -f "$R/$1" ] || return 0
+  {
+    echo "@@RINGCHECK FILE $1 $(wc -c <"$R/$1")"
+    gzip -c "$R/$1" | base64
+    echo "@@RINGCHECK EOF $1"
+  } >"$DATA"
+}
+
+# Tests that started but never ended in a suite's JSONL (the process died in them).
+unfinished() {
+  awk '
+    function name() { match($0, /"test":"[^"]*"/); return substr($0, RSTART + 8, RLENGTH - 9) }
+    /"event":"start"/ { t = name(); open[t] = 1; order[++n] = t }
+    /"event":"end"/ { delete open[name()] }
+    END { for (i = 1; i <= n; i++) if (order[i] in open) print order[i] }
+  ' "$1" 2>/dev/null
+}
+
+# Soft-RoCE: load rdma_rxe and its dependencies (shipped by the host in
+# /lib/modules/ringcheck when the kernel has them) and put an rxe device on a
+# dummy netdev, so libibverbs finds a device.
+setup_rdma() {
+  mods=/lib/modules/ringcheck
+  if [ ! -s "$mods/load-order" ]; then
+    echo "rdma: no modules shipped for this kernel"
+    return 1
+  fi
+  while read -r m; do
+    insmod "$mods/$m.ko" || echo "rdma: insmod $m failed"
+  done <"$mods/load-order"
+  ip link add rc0 type dummy && ip addr add 10.99.0.1/24 dev rc0 && ip link set rc0 up ||
+    echo "rdma: cannot create the dummy netdev rc0"
+  ip link set lo up
+  if [ -x /usr/bin/rdma ]; then
+    /usr/bin/rdma link add rxe0 type rxe netdev rc0 || echo "rdma: 'rdma link add rxe0 type rxe netdev rc0' failed"
+  elif [ -w /sys/module/rdma_rxe/parameters/add ]; then
+    echo rc0 >/sys/module/rdma_rxe/parameters/add
+  fi
+  devices=""
+  for d in /sys/class/infiniband/*; do
+    [ -e "$d" ] && devices="$devices ${d##*/}"
+  done
+  if [ -z "$devices" ]; then
+    echo "rdma: no device in /sys/class/infiniband"
+    return 1
+  fi
+  echo "rdma: devices$devices"
+}
+
+run_binary() {  # run_binary NAME LABEL
+  name=$1 label=$2 skip="" attempt=0
+  while :; do
+    mark RUN "$name" "$attempt"
+    rc=0
+    timeout -s KILL "$TIMEOUT" "/ringcheck/suites/$name" "--gtest_filter=*${skip:+-$skip}" \
+      >>"$R/logs/$name.log" 2>&1 </dev/null || rc=$?
+    echo "{\"binary\":\"$name\",\"label\":\"$label\",\"attempt\":$attempt,\"exit_code\":$rc}" >>"$R/binaries.jsonl"
+    [ "$rc" -le 1 ] && break
+    crashed=$(unfinished "$R/suites/$name.jsonl" | tail -n 1)
+    attempt=$((attempt + 1))
+    if [ -z "$crashed" ] || [ "$attempt" -gt 3 ]; then break; fi
+    skip="${skip:+$skip:}$crashed"
+  done
+  send "suites/$name.jsonl"
+  send "logs/$name.log"
+  mark DONE "$name" "$rc"
+}
+
+main() {
+  cat /proc/sys/kernel/tainted >"$R/taint-before"
+  /ringcheck/probe --out "$R/capabilities.json" >"$R/logs/probe.log" 2>&1
+  mark PROBED "$?"
+  send capabilities.json
+  setup_rdma >"$R/logs/rdma.log" 2>&1
+  mark RDMA "$?"
+  send logs/rdma.log
+  while read -r name label; do
+    [ -n "$name" ] && run_binary "$name" "$label"
+  done </ringcheck/suites.txt
+  send binaries.jsonl
+  cat /proc/sys/kernel/tainted >"$R/taint-after"
+  dmesg >"$R/kernel.log"
+  send kernel.log
+  mark TAINT "$(cat "$R/taint-before")" "$(cat "$R/taint-after")"
+  mark END "$(cut -d' ' -f1 /proc/uptime)"
+}
+
+# Whatever happens in main, power off: PID 1 exiting would panic the kernel.
+(main)
+sync
+poweroff -f

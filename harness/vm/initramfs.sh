@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# initramfs.sh: the cpio archives a ringcheck guest boots from.
+#
+#   initramfs.sh base OUT --init FILE --probe FILE --expectations DIR
+#                [--busybox FILE] [--suite NAME LABEL FILE]...
+#   initramfs.sh modules OUT KERNEL_MODULES_DIR
+#
+# base: static busybox, /init, the probe, the expectations files and the
+# suite binaries (listed in /ringcheck/suites.txt in the order given). A
+# dynamically linked binary (a suite that uses libibverbs) brings its shared
+# libraries and the dynamic loader; libibverbs' rxe provider and iproute2's
+# rdma tool come along (from this machine) so the guest can create a
+# soft-RoCE device. modules: a kernel's modules directory (kernel_fetch.sh)
+# under /lib/modules/ringcheck. The kernel accepts the two archives
+# concatenated, so one base serves every kernel.
+#
+# Archives are uncompressed newc: the guest skips decompression, which costs
+# more under TCG than reading a larger file costs the host.
+set -euo pipefail
+
+die() {
+  printf 'initramfs: %s\n' "$*" >&2
+  exit 2
+}
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/ringcheck-initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+
+pack() {  # pack OUT: the staging tree as a newc archive, written atomically
+  local out=$1
+  (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out.tmp.$$" ||
+    die "cpio failed for $out"
+  mv "$out.tmp.$$" "$out"
+}
+
+# copy_with_libs FILE DEST: FILE at DEST in the tree, and if it is dynamically
+# linked, its shared libraries and loader at their own paths.
+copy_with_libs() {
+  local file=$1 dest=$2 lib
+  mkdir -p "$stage/$(dirname "$dest")"
+  cp -L "$file" "$stage/$dest"
+  chmod 0755 "$stage/$dest"
+  if ldd "$file" >/dev/null 2>&1; then
+    # "libx.so => /path (addr)" and "/lib64/ld-linux-x86-64.so.2 (addr)"
+    while read -r lib; do
+      [[ -e $stage$lib ]] && continue
+      mkdir -p "$stage$(dirname "$lib")"
+      cp -L "$lib" "$stage$lib"
+    done < <(ldd "$file" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
+  fi
+}
+
+base() {
+  local out=$1 init="" probe="" expectations="" busybox=/bin/busybox dynamic=0
+  shift
+  : >"$stage.suites"
+  mkdir -p "$stage/ringcheck/suites" "$stage/ringcheck/expectations" "$stage/bin"
+  while (($# > 0)); do
+    case $1 in
+      --init) init=$2 && shift 2 ;;
+      --probe) probe=$2 && shift 2 ;;
+      --expectations) expectations=$2 && shift 2 ;;
+      --busybox) busybox=$2 && shift 2 ;;
+      --suite)
+        (($# >= 4)) || die "--suite needs NAME LABEL FILE"
+        [[ -x $3 || -x $4 ]] || die "suite binary $4 does not exist"
+        copy_with_libs "$4" "ringcheck/suites/$2"
+        ldd "$4" >/dev/null 2>&1 && dynamic=1
+        echo "$2 $3" >>"$stage/ringcheck/suites.txt"
+        shift 4
+        ;;
+      *) die "unknown argument '$1'" ;;
+    esac
+  done
+  [[ -f $init && -f $probe ]] || die "base needs --init and --probe"
+  [[ -x $busybox ]] || die "no static busybox at $busybox (apt-get install busybox-static)"
+  ldd "$busybox" >/dev/null 2>&1 && die "$busybox is not statically linked (apt-get install busybox-static)"
+  cp "$busybox" "$stage/bin/busybox"
+  cp "$init" "$stage/init"
+  chmod 0755 "$stage/init"
+  copy_with_libs "$probe" ringcheck/probe
+  if [[ -n $expectations ]]; then
+    find "$expectations" -maxdepth 1 -name '*.txt' -exec cp {} "$stage/ringcheck/expectations/" \;
+  fi
+  touch "$stage/ringcheck/suites.txt"
+  # Soft-RoCE userland: the rdma tool and, for dynamic suites, the rxe provider.
+  local multiarch=/usr/lib/x86_64-linux-gnu
+  if [[ -x /usr/bin/rdma ]]; then
+    copy_with_libs /usr/bin/rdma usr/bin/rdma
+  fi
+  if ((dynamic)) && [[ -f $multiarch/libibverbs/librxe-rdmav34.so || -n $(compgen -G "$multiarch/libibverbs/librxe-*.so") ]]; then
+    for provider in "$multiarch"/libibverbs/librxe-*.so; do
+      copy_with_libs "$provider" "${provider#/}"
+    done
+    mkdir -p "$stage/etc/libibverbs.d"
+    cp /etc/libibverbs.d/rxe.driver "$stage/etc/libibverbs.d/" 2>/dev/null || true
+  fi
+  pack "$out"
+}
+
+modules() {
+  local out=$1 dir=$2
+  [[ -f $dir/load-order ]] || die "$dir has no load-order (see harness/vm/modules.py)"
+  mkdir -p "$stage/lib/modules/ringcheck"
+  cp "$dir"/*.ko "$dir/load-order" "$stage/lib/modules/ringcheck/" 2>/dev/null || cp "$dir/load-order" "$stage/lib/modules/ringcheck/"
+  pack "$out"
+}
+
+case ${1:-} in
+  base | modules)
+    mode=$1
+    shift
+    (($# >= 1)) || die "$mode needs an output file"
+    "$mode" "$@"
+    ;;
+  *)
+    echo "usage: initramfs.sh base OUT --init FILE --probe FILE [--expectations DIR] [--busybox FILE] [--suite NAME LABEL FILE]..." >&2
+    echo "       initramfs.sh modules OUT KERNEL_MODULES_DIR" >&2
+    exit 64
+    ;;
+esac

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# ./ringcheck vm: every conformance suite on other kernels, each in one qemu
+# boot, one results directory per kernel (the layout of harness/run.sh).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$ROOT/harness/vm
+cd "$ROOT"
+
+readonly EXIT_OK=0 EXIT_FAILED=1 EXIT_CANNOT_RUN=2 EXIT_GUEST_DIED=3 EXIT_NO_KERNEL=4 \
+  EXIT_NO_QEMU=5 EXIT_USAGE=64
+readonly CACHE=${RINGCHECK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ringcheck}
+readonly QEMU=${RINGCHECK_QEMU:-qemu-system-x86_64}
+
+say() { printf 'ringcheck vm: %s\n' "$*" >&2; }
+die() {
+  local code=$1
+  shift
+  say "$*"
+  exit "$code"
+}
+
+usage() {
+  cat <<'EOF'
+usage: ./ringcheck vm KERNEL... [--out DIR] [--accel auto|tcg|kvm] [--timeout S]
+
+Runs every conformance suite (every test target tagged "conformance") on
+each KERNEL under qemu: one boot per kernel, a results directory per kernel
+in DIR/<kernel release> (default DIR: results), and its report.
+
+KERNEL is one of
+  debian:5.10  debian:6.1  debian:6.12  debian:7.2
+               the newest amd64 image of that series in Debian bullseye,
+               bookworm, trixie or sid (downloaded once, cached in
+               ~/.cache/ringcheck/kernels)
+  IMAGE[:MODULES_DIR]
+               a kernel image (bzImage/vmlinuz), optionally with its modules
+               directory (lib/modules/<release>) for soft-RoCE
+
+Options:
+  --out DIR        parent of the results directories (default: results)
+  --accel MODE     auto (default): KVM when a short test boot shows it works,
+                   else TCG; tcg; kvm
+  --timeout S      seconds each suite binary may run in the guest (default 300);
+                   a guest silent for longer is stopped and reported as hung
+
+The guest runs the suites as root on a busybox initramfs, with rdma_rxe
+loaded and an rxe device on a dummy netdev when the kernel has the module.
+A guest that panics or hangs is an ERROR for that kernel, with an excerpt
+of its console; the other kernels still run. An earlier results directory
+of the same kernel is kept, renamed with its time.
+
+Exit status: 0 nothing FAILed or ERRORed, 1 some test did, 2 could not run
+(build failure, unwritable output), 3 a guest panicked, hung or died,
+4 a kernel image does not exist or could not be downloaded, 5 qemu is
+missing or the requested accelerator does not work, 64 bad usage.
+EOF
+}
+
+kernels=() out=results accel=auto timeout=300
+while (($# > 0)); do
+  case $1 in
+    --out)
+      [[ $# -ge 2 ]] || die $EXIT_USAGE "--out needs a directory"
+      out=$2
+      shift 2
+      ;;
+    --accel)
+      [[ ${2:-} =~ ^(auto|tcg|kvm)$ ]] || die $EXIT_USAGE "--accel takes auto, tcg or kvm"
+      accel=$2
+      shift 2
+      ;;
+    --timeout)
+      [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die $EXIT_USAGE "--timeout needs a number of seconds"
+      timeout=$2
+      shift 2
+      ;;
+    -h | --help)
+      usage
+      exit $EXIT_OK
+      ;;
+    -*) die $EXIT_USAGE "unknown option '$1' (try --help)" ;;
+    *)
+      kernels+=("$1")
+      shift
+      ;;
+  esac
+done
+((${#kernels[@]} > 0)) || die $EXIT_USAGE "name at least one kernel: debian:5.10, debian:6.1, debian:6.12, debian:7.2 or a kernel image (try --help)"
+
+# Everything that can be checked before building or booting anything.
+for k in "${kernels[@]}"; do
+  case $k in
+    debian:5.10 | debian:6.1 | debian:6.12 | debian:7.2) ;;
+    debian:*) die $EXIT_USAGE "unknown Debian kernel '$k' (known: debian:5.10, debian:6.1, debian:6.12, debian:7.2)" ;;
+    *)
+      [[ -f ${k%%:*} ]] || die $EXIT_NO_KERNEL "the kernel image ${k%%:*} does not exist"
+      [[ $k != *:* || -d ${k#*:} ]] || die $EXIT_NO_KERNEL "the modules directory ${k#*:} does not exist"
+      ;;
+  esac
+done
+command -v "$QEMU" >/dev/null 2>&1 ||
+  die $EXIT_NO_QEMU "$QEMU is not installed (apt-get install qemu-system-x86, or ./ringcheck setup)"
+command -v cpio >/dev/null 2>&1 || die $EXIT_CANNOT_RUN "cpio is not installed (apt-get install cpio)"
+if ! mkdir -p "$out" 2>/dev/null || [[ ! -w $out ]]; then
+  die $EXIT_CANNOT_RUN "cannot write results in $out"
+fi
+
+work=$(mktemp -d "$out/.ringcheck-vm.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# The suites, built for the guest: every conformance test's NAME_guest twin.
+say "building the suites for the guest"
+mapfile -t labels < <(bazel query --noshow_progress 'attr(tags, "conformance", tests(//suites/...))' 2>/dev/null | sort)
+((${#labels[@]} > 0)) || die $EXIT_CANNOT_RUN "no conformance suites found under //suites"
+targets=(//harness:probe_guest)
+for label in "${labels[@]}"; do targets+=("${label}_guest"); done
+if ! bazel build --noshow_progress "${targets[@]}" >"$work/build.log" 2>&1; then
+  tail -n 20 "$work/build.log" >&2
+  cp "$work/build.log" "/tmp/ringcheck-vm-build.$$.log"
+  die $EXIT_CANNOT_RUN "the guest build failed (full log: /tmp/ringcheck-vm-build.$$.log)"
+fi
+bin_dir=$(bazel info bazel-bin 2>/dev/null)
+suite_args=() suite_names=()
+for label in "${labels[@]}"; do
+  path="$bin_dir/$(sed -e 's|^//||' -e 's|:|/|' <<<"$label")_guest"
+  name=$(basename "${path%_guest}")
+  suite_args+=(--suite "$name" "$label" "$path")
+  suite_names+=(--suite "$name")
+done
+"$HERE/initramfs.sh" base "$work/base.cpio" --init "$HERE/init.sh" --probe "$bin_dir/harness/probe_guest" \
+  --expectations "$ROOT/expectations" "${suite_args[@]}" || die $EXIT_CANNOT_RUN "cannot build the guest's initramfs"
+
+# resolve KERNEL: sets image, modules (a directory with load-order, or ""), source, release.
+resolve() {
+  local k=$1 dir
+  case $k in
+    debian:*)
+      dir=$("$HERE/kernel_fetch.sh" "${k#debian:}" "$CACHE") || return $EXIT_NO_KERNEL
+      image=$dir/vmlinuz modules=$dir/modules
+      source=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["source"])' "$dir/kernel.json")
+      release=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["release"])' "$dir/kernel.json")
+      ;;
+    *)
+      image=${k%%:*} modules="" source="image $(basename "$image")" release=unknown
+      if [[ $k == *:* ]]; then
+        modules=$work/modules.$RANDOM
+        python3 "$HERE/modules.py" "${k#*:}" "$modules" rdma_rxe ib_uverbs crc32_generic crc32_cryptoapi dummy ||
+          return $EXIT_NO_KERNEL
+      fi
+      ;;
+  esac
+}
+
+# auto: KVM only when a short boot under it reaches userspace (nested KVM can
+# hang before any output); the answer is kept until the machine reboots.
+choose_accel() {
+  local boot_id cached
+  [[ $accel == auto ]] || return 0
+  accel=tcg
+  [[ -r /dev/kvm && -w /dev/kvm ]] || return 0
+  boot_id=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
+  cached=$CACHE/accel.$boot_id
+  if [[ ! -f $cached ]]; then
+    mkdir -p "$CACHE"
+    if python3 "$HERE/boot.py" --mode ping --accel kvm --boot-timeout 15 --label "kvm check" \
+      --kernel "$image" --initrd "$work/base.cpio" 2>/dev/null; then
+      echo kvm >"$cached"
+    else
+      echo tcg >"$cached"
+    fi
+  fi
+  accel=$(cat "$cached")
+  say "accelerator: $accel$([[ $accel == tcg ]] && echo ' (a test boot under KVM did not reach userspace)')"
+}
+
+# Moves a finished results directory into place, keeping an earlier one.
+install_results() {
+  local from=$1 dest=$2 stamp
+  if [[ -e $dest ]]; then
+    stamp=$(date -u -r "$dest" +%Y%m%dT%H%M%SZ 2>/dev/null || date -u +%Y%m%dT%H%M%SZ)
+    mv "$dest" "$dest.$stamp" || return 1
+    say "earlier results kept as $dest.$stamp"
+  fi
+  mv "$from" "$dest"
+}
+
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+worst=$EXIT_OK
+note() {  # note CODE: keep the most serious outcome (4 > 3 > 1 > 0)
+  local rank=(0 1 0 2 3)
+  ((rank[$1] > rank[worst])) && worst=$1
+  return 0
+}
+
+for k in "${kernels[@]}"; do
+  say "$k: preparing"
+  rc=0
+  resolve "$k" || rc=$?
+  if ((rc != 0)); then
+    say "$k: the kernel could not be fetched; skipping it"
+    note $EXIT_NO_KERNEL
+    continue
+  fi
+  choose_accel
+  [[ $accel == kvm && ! -w /dev/kvm ]] && die $EXIT_NO_QEMU "--accel kvm needs a writable /dev/kvm"
+  initrd=(--initrd "$work/base.cpio")
+  if [[ -n $modules ]]; then
+    "$HERE/initramfs.sh" modules "$work/modules.cpio" "$modules" && initrd+=(--initrd "$work/modules.cpio")
+  fi
+  staged=$work/results.$RANDOM
+  rc=0
+  python3 "$HERE/boot.py" --kernel "$image" "${initrd[@]}" --out "$staged" --source "$source" \
+    --release "$release" --accel "$accel" --timeout "$timeout" --label "$k" --commit "$commit" \
+    "${suite_names[@]}" || rc=$?
+  case $rc in
+    0) ;;
+    3) note $EXIT_GUEST_DIED ;;
+    *) die $EXIT_CANNOT_RUN "$k: qemu could not be run (exit $rc)" ;;
+  esac
+  [[ -d $staged ]] || die $EXIT_CANNOT_RUN "$k: the guest left no results"
+  release=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kernel_release"])' "$staged/run.json")
+  dest=$out/$release
+  install_results "$staged" "$dest" || die $EXIT_CANNOT_RUN "cannot move the earlier $dest aside"
+  rc=0
+  python3 "$ROOT/reports/report.py" "$dest" --out "$dest" --summary || rc=$?
+  case $rc in
+    0) ;;
+    1) note $EXIT_FAILED ;;
+    *) die $EXIT_CANNOT_RUN "the report for $dest could not be written (exit $rc)" ;;
+  esac
+done
+say "results in $out/; one report for all of them: ./ringcheck report $out/* --out DIR"
+exit "$worst"
