@@ -2,12 +2,15 @@
 
 A results directory (written by ./ringcheck run, or by the VM runner for a
 guest kernel) holds run.json, capabilities.json, suites/<binary>.jsonl and
-optionally binaries.jsonl and fuzz/fuzz-report.json. load() turns one into a
-plain dict that report.py and diff.py share.
+optionally binaries.jsonl and fuzz/fuzz-report.json. A guest's directory
+adds run.json "vm" (how the guest ended, the binaries it was to run),
+kernel.log (its dmesg) and console.log. load() turns one into a plain dict
+that report.py and diff.py share.
 """
 
 import json
 import os
+import re
 import sys
 
 VERDICTS = ("PASS", "FAIL", "SKIP", "XFAIL", "ERROR")
@@ -67,6 +70,30 @@ def _binary_ends(path):
         if "binary" in e:
             ends.setdefault(e["binary"], []).append(e.get("exit_code", 0))
     return ends
+
+
+# Kernel log lines that make a run's health red (as harness/kernel_log.cc).
+PROBLEM = re.compile(r"BUG[: ]|WARNING:|Oops|general protection fault|KASAN:|UBSAN:|KFENCE:|"
+                     r"kernel BUG at|possible (circular|recursive) locking|inconsistent lock state|"
+                     r"blocked for more than|self-detected stall|rcu: INFO:|Kernel panic|"
+                     r"list_(add|del) corruption|refcount_t:|Call Trace:")
+
+
+def _guest_log_problems(directory):
+    """Problem lines of a guest's kernel.log from the first suite on (boot noise excluded)."""
+    try:
+        with open(os.path.join(directory, "kernel.log"), encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    start = next((i for i, l in enumerate(lines) if "ringcheck: " in l), len(lines))
+    return [re.sub(r"^\[\s*[0-9.]+\] ", "", l) for l in lines[start:] if PROBLEM.search(l)]
+
+
+def _error_test(binary, name, message, log=()):
+    return {"binary": binary, "name": name, "suite": name.rsplit(".", 1)[0], "param": None,
+            "verdict": "ERROR", "reason": "", "rules": [], "messages": [message],
+            "duration_ms": 0, "kernel_log": list(log), "unexpected_pass": False}
 
 
 def _describe_exit(code):
@@ -129,12 +156,23 @@ def load(directory):
             })
     for binary, codes in sorted(ends.items()):
         if binary not in binaries:
-            tests.append({
-                "binary": binary, "name": binary, "suite": binary, "param": None,
-                "verdict": "ERROR", "reason": "", "rules": [],
-                "messages": [f"{binary} {_describe_exit(codes[-1])} before recording anything"],
-                "duration_ms": 0, "kernel_log": [], "unexpected_pass": False,
-            })
+            tests.append(_error_test(binary, binary, f"{binary} {_describe_exit(codes[-1])} before recording anything"))
+
+    # A guest that panicked, hung or died: one ERROR for the kernel, with its
+    # console, and one for every binary it never got to.
+    vm = run.get("vm")
+    if vm and vm.get("status", "ok") != "ok":
+        tests.append(_error_test("vm", "VM.GuestRanToTheEnd", vm.get("message") or f"the guest {vm['status']}",
+                                 vm.get("console_excerpt", [])))
+        for binary in vm.get("planned_binaries", []):
+            if binary not in binaries and binary not in ends:
+                tests.append(_error_test(binary, binary, f"{binary} never ran: the guest {vm['status']} before"))
+    if vm:
+        if taint_before is None and vm.get("taint_before") is not None:
+            taint_before = vm["taint_before"]
+        if vm.get("taint_after") is not None:
+            taint_after = max(taint_after or 0, vm["taint_after"])
+        health_problems.extend(_guest_log_problems(directory))
 
     summary = {v: 0 for v in VERDICTS}
     per_binary = {}
@@ -148,7 +186,7 @@ def load(directory):
         "taint_after": taint_after,
         "kernel_log_readable": kmsg_readable,
         "problems": sorted(set(health_problems)),
-        "red": bool(tainted or health_problems),
+        "red": bool(tainted or health_problems or (vm and vm.get("status") == "panic")),
     }
     release = run.get("kernel_release") or (caps or {}).get("kernel", {}).get("release", "unknown")
     return {
@@ -156,6 +194,7 @@ def load(directory):
         "release": release,
         "source": run.get("source", "host"),
         "dir": directory,
+        "vm": vm,
         "run": run,
         "capabilities": caps,
         "tests": tests,

@@ -1,0 +1,251 @@
+"""report.html: one self-contained page (inline CSS, no script, no network).
+
+Top to bottom: a summary line per kernel, the feature x kernel matrix, a
+card per failure, the known deviations, where probes disagree with the
+version table, the test matrix per suite and per rule, then each kernel's
+health, guest and fuzzing details.
+"""
+
+import html
+
+import results
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#1d232a;max-width:1500px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d8dde3;padding-bottom:4px}
+h3{font-size:15px;margin:14px 0 6px} .muted{color:#66707a} code,pre{font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}
+table{border-collapse:collapse} th,td{padding:3px 7px;border:1px solid #e1e5ea;text-align:left;vertical-align:top}
+th{background:#f4f6f8;font-weight:600} td.n{text-align:right;font-variant-numeric:tabular-nums}
+.c{text-align:center;white-space:nowrap;min-width:46px;font-size:12px;font-weight:600}
+.supported,.PASS{background:#e3f4e5;color:#1e6b2a} .unsupported,.SKIP{background:#f1f2f4;color:#8a939c;font-weight:400}
+.unknown{background:#fff;color:#b0b7be} .FAIL{background:#c62828;color:#fff} .XFAIL{background:#ffe0b2;color:#8a4b00}
+.ERROR{background:#5e1f7a;color:#fff} .backport{box-shadow:inset 0 0 0 2px #1565c0} .missing{box-shadow:inset 0 0 0 2px #c62828}
+.grid{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start} .grid table td:first-child{font-family:ui-monospace,monospace;font-size:12px}
+.legend span{display:inline-block;padding:1px 8px;margin-right:6px;border-radius:3px;font-size:12px}
+.card{border:1px solid #e1e5ea;border-left:6px solid #c62828;border-radius:4px;padding:8px 12px;margin:10px 0;background:#fff}
+.card.v-XFAIL{border-left-color:#ef8f00} .card.v-ERROR{border-left-color:#5e1f7a}
+.card h3{margin:0 0 6px;font-family:ui-monospace,monospace;font-size:13px} .card dl{margin:0;display:grid;grid-template-columns:130px 1fr;gap:2px 10px}
+.card dt{color:#66707a} .card dd{margin:0} .chip{display:inline-block;padding:0 6px;margin:1px 3px 1px 0;border-radius:3px;font-size:12px}
+pre{background:#f6f8fa;border:1px solid #e1e5ea;padding:6px 8px;overflow-x:auto;margin:4px 0;white-space:pre-wrap}
+details{margin:4px 0} summary{cursor:pointer;padding:3px 0} summary b{font-family:ui-monospace,monospace}
+.red{color:#c62828;font-weight:600} .ok{color:#1e6b2a;font-weight:600}
+"""
+
+SYMBOL = {"supported": "\u2713", "unsupported": "\u2013", "unknown": "?", "FAIL": "FAIL", "XFAIL": "XFAIL",
+          "ERROR": "ERROR", "PASS": "P", "SKIP": "S"}
+
+
+def e(text):
+    return html.escape(str(text), quote=True)
+
+
+def label(k):
+    """Column title: debian:6.1 for Debian kernels, else the release."""
+    src = k["source"] or ""
+    return src.split(" ", 1)[0] if src.startswith("debian:") else k["release"]
+
+
+def cell(state, title="", extra="", text=None):
+    return f'<td class="c {e(state)} {extra}" title="{e(title)}">{e(SYMBOL.get(state, state) if text is None else text)}</td>'
+
+
+def chip(kernel_label, verdict, title=""):
+    return f'<span class="chip {e(verdict)}" title="{e(title)}">{e(kernel_label)}: {e(verdict)}</span>'
+
+
+def _head(report, kernels):
+    return [f"<h1>ringcheck report</h1><div class=muted>Generated {e(report['generated'])}; "
+            f"{len(kernels)} kernel{'s' if len(kernels) != 1 else ''}.</div>"]
+
+
+def _summary(kernels):
+    out = ["<h2 id=summary>Summary</h2><table><tr><th>kernel</th><th>release</th><th>source</th><th>total</th>"
+           + "".join(f"<th>{v}</th>" for v in results.VERDICTS) + "<th>health</th><th>guest</th></tr>"]
+    for k in kernels:
+        s, vm = k["summary"], k.get("vm") or {}
+        guest = (f"{e(vm['status'])}, {e(vm.get('wall_s'))} s" if vm else "host")
+        cls = "ok" if not vm or vm.get("status") == "ok" else "red"
+        out.append(f"<tr><td><b>{e(label(k))}</b></td><td>{e(k['release'])}</td><td>{e(k['source'])}</td>"
+                   f"<td class=n>{s['total']}</td>"
+                   + "".join(f'<td class="n {v if s[v] and v in ("FAIL", "ERROR", "XFAIL") else ""}">{s[v]}</td>'
+                             for v in results.VERDICTS)
+                   + f"<td class={'red' if k['health']['red'] else 'ok'}>{'RED' if k['health']['red'] else 'clean'}</td>"
+                   f"<td class={cls}>{guest}</td></tr>")
+    return out + ["</table>"]
+
+
+def _features(report, kernels):
+    marks = {(d["kernel"], d["feature"]): d for d in report["disagreements"]}
+    groups = {}
+    for r in report["features"]:
+        groups.setdefault(r["group"], []).append(r)
+    head = "<tr><th>feature</th><th>since</th>" + "".join(
+        f'<th class=c title="{e(k["release"])}">{e(label(k))}</th>' for k in kernels) + "</tr>"
+    out = ["<h2 id=features>Features &times; kernels</h2>",
+           '<div class="legend muted">' + "".join(
+               f'<span class="{s}">{SYMBOL[s]} {s}</span>' for s in ("supported", "unsupported", "FAIL", "XFAIL", "ERROR"))
+           + '<span class="backport">backport</span><span class="missing">missing</span>'
+             " (probe against the mainline version). A feature shows FAIL/XFAIL/ERROR when a test that needs it did.</div>",
+           '<div class=grid>']
+    for group, rows in groups.items():
+        out.append(f"<table><tr><th colspan={2 + len(kernels)}>{e(group)}</th></tr>{head}")
+        for r in rows:
+            tds = []
+            for k in kernels:
+                c = r["cells"][k["id"]]
+                d = marks.get((k["id"], r["id"]))
+                title = f"{r['id']} on {k['release']}: {c['state']} (probe: {c['probed']})"
+                if d:
+                    title += f"; {d['kind']}: mainline {d['mainline']}"
+                if c["tests"]:
+                    title += "; " + ", ".join(c["tests"][:8])
+                tds.append(cell(c["state"], title, d["kind"] if d else ""))
+            out.append(f'<tr><td title="{e(r["what"])}">{e(r["id"])}</td><td class=muted>{e(r["mainline"])}</td>'
+                       + "".join(tds) + "</tr>")
+        out.append("</table>")
+    return out + ["</div>"]
+
+
+def _cards(cards, title, anchor, labels, empty):
+    out = [f"<h2 id={e(anchor)}>{e(title)}</h2>"]
+    if not cards:
+        return out + [f"<p class=muted>{e(empty)}</p>"]
+    for c in cards:
+        verdict = max((a["verdict"] for a in c["affected"]), key=lambda v: {"ERROR": 2, "FAIL": 1}.get(v, 0))
+        out.append(f'<div class="card v-{e(verdict)}"><h3>{e(c["name"])} <span class=muted>({e(c["binary"])})</span></h3><dl>')
+        out.append(f"<dt>rule</dt><dd>{e(c['rule'] or '-')}</dd>")
+        if c["reason"]:
+            out.append(f"<dt>reason</dt><dd>{e(c['reason'])}</dd>")
+        if c["expected"] or c["actual"]:
+            out.append(f"<dt>expected</dt><dd><code>{e(c['expected'] or '-')}</code></dd>"
+                       f"<dt>actual</dt><dd><code>{e(c['actual'] or '-')}</code></dd>")
+        out.append("<dt>affected</dt><dd>" + "".join(
+            chip(labels[a["kernel"]], a["verdict"], a["message"]) for a in c["affected"]) + "</dd>")
+        if c["not_affected"]:
+            out.append("<dt>not affected</dt><dd>" + "".join(
+                chip(labels[a["kernel"]], a["verdict"], a.get("reason", "")) for a in c["not_affected"]) + "</dd>")
+        out.append("</dl>")
+        log = ([c["message"]] if c["message"] else []) + c["log"]
+        if log:
+            out.append("<pre>" + e("\n".join(log[:30])) + "</pre>")
+        out.append("</div>")
+    return out
+
+
+def _disagreements(report, labels):
+    out = ["<h2 id=disagreements>Probe versus version table</h2>"]
+    if not report["disagreements"]:
+        return out + ["<p class=muted>Every probe agrees with the mainline version of its kernel.</p>"]
+    out.append("<p class=muted>Backport: the release is older than the mainline version that introduced the "
+               "feature, yet the probe finds it. Missing: the release is new enough, yet the probe does not.</p>")
+    per = {}
+    for d in report["disagreements"]:
+        per.setdefault((d["kernel"], d["kind"]), []).append(d)
+    out.append("<table><tr><th>kernel</th><th>kind</th><th>features (mainline)</th></tr>")
+    for (kid, kind), ds in per.items():
+        out.append(f"<tr><td>{e(labels[kid])}</td><td class={'ok' if kind == 'backport' else 'red'}>{e(kind)} "
+                   f"({len(ds)})</td><td>" + ", ".join(
+                       f'<code title="{e(d["what"])}">{e(d["feature"])}</code> ({e(d["mainline"])})' for d in ds)
+                   + "</td></tr>")
+    return out + ["</table>"]
+
+
+def _tests(report, kernels):
+    by_binary = {}
+    for r in report["tests"]:
+        by_binary.setdefault(r["binary"], []).append(r)
+    head = "<tr><th>test</th><th>rules</th>" + "".join(f"<th class=c>{e(label(k))}</th>" for k in kernels) + "</tr>"
+    out = ["<h2 id=tests>Tests &times; kernels</h2><p class=muted>P pass, S skip (hover for the reason); "
+           "suites with a FAIL or ERROR are open.</p>"]
+    for binary, rows in by_binary.items():
+        counts = []
+        bad = False
+        for k in kernels:
+            c = k["suites"].get(binary)
+            if c is None:
+                counts.append(f'<span class="chip unknown">{e(label(k))}: not run</span>')
+                continue
+            bad = bad or c["FAIL"] or c["ERROR"]
+            text = " ".join(f"{c[v]} {v}" for v in results.VERDICTS if c[v])
+            worst = next((v for v in ("ERROR", "FAIL", "XFAIL") if c[v]), "PASS")
+            counts.append(f'<span class="chip {worst}">{e(label(k))}: {e(text)}</span>')
+        out.append(f"<details{' open' if bad else ''}><summary><b>{e(binary)}</b> {len(rows)} tests &nbsp; "
+                   + "".join(counts) + f"</summary><table>{head}")
+        for r in rows:
+            tds = []
+            for k in kernels:
+                c = r["cells"].get(k["id"])
+                tds.append(cell(c["verdict"], c["reason"]) if c else cell("unknown", "not run", text="\u00b7"))
+            out.append(f"<tr><td><code>{e(r['name'])}</code></td><td class=muted>{e(' '.join(r['rules']))}</td>"
+                       + "".join(tds) + "</tr>")
+        out.append("</table></details>")
+    if report["rules"]:
+        out.append("<h3>Rules &times; kernels</h3><p class=muted>The worst verdict of the tests that name each "
+                   "rule (spec/semantics.md).</p><table><tr><th>rule</th>"
+                   + "".join(f"<th class=c>{e(label(k))}</th>" for k in kernels) + "</tr>")
+        for rule, cells in report["rules"].items():
+            out.append(f"<tr><td><code>{e(rule)}</code></td>" + "".join(
+                cell(cells.get(k["id"]) or "unknown", text=cells.get(k["id"]) or "\u00b7") for k in kernels) + "</tr>")
+        out.append("</table>")
+    return out
+
+
+def _kernel_details(kernels):
+    out = ["<h2 id=kernels>Kernels</h2><table><tr><th>kernel</th><th>liburing</th><th>features</th><th>last op</th>"
+           "<th>taint</th><th>guest</th><th>timings</th><th>soft-RoCE</th><th>kernel log</th></tr>"]
+    for k in kernels:
+        caps, h, vm = k["capabilities"] or {}, k["health"], k.get("vm")
+        taint = "unreadable" if h["taint_before"] is None else f"{h['taint_before']} \u2192 {h['taint_after']}"
+        guest = (f"{e(vm['status'])} ({e(vm.get('accel'))})" + (f"<br><span class=red>{e(vm['message'])}</span>"
+                                                              if vm.get("message") else "")) if vm else "host"
+        timings = (f"userspace {vm.get('until_userspace_s')} s, tests {vm.get('tests_s')} s, "
+                   f"overhead {vm.get('overhead_s')} s" if vm else f"{k['run'].get('duration_ms', 0) / 1000:.1f} s")
+        problems = "<br>".join(f"<code>{e(p)}</code>" for p in h["problems"][:10]) or "clean"
+        out.append(f"<tr><td><b>{e(label(k))}</b><br><span class=muted>{e(k['release'])}</span></td>"
+                   f"<td>{e(caps.get('liburing', '?'))}</td><td>{e(caps.get('features_mask', '?'))}</td>"
+                   f"<td>{e(caps.get('last_op', '?'))}</td><td>{e(taint)}</td><td>{guest}</td><td>{e(timings)}</td>"
+                   f"<td>{e(vm.get('rdma', '') if vm else 'host')}</td><td>{problems}</td></tr>")
+    out.append("</table>")
+    for k in kernels:
+        vm = k.get("vm")
+        if vm and vm.get("console_excerpt"):
+            out.append(f"<h3>{e(label(k))}: console</h3><pre>" + e("\n".join(vm["console_excerpt"])) + "</pre>")
+    return out
+
+
+def _fuzz(kernels):
+    with_fuzz = [k for k in kernels if k.get("fuzz")]
+    if not with_fuzz:
+        return []
+    out = ["<h2 id=fuzzing>Fuzzing</h2>"]
+    for k in with_fuzz:
+        fz = k["fuzz"]
+        out.append(f"<h3>{e(label(k))} <span class=muted>{e(fz.get('schema', ''))}</span></h3>")
+        targets = fz.get("targets") if isinstance(fz.get("targets"), list) else []
+        if not targets:
+            out.append("<pre>" + e(str({x: y for x, y in fz.items() if not isinstance(y, (list, dict))})) + "</pre>")
+            continue
+        keys = []
+        for t in targets:
+            keys += [x for x, y in t.items() if not isinstance(y, (list, dict)) and x not in keys]
+        out.append("<table><tr>" + "".join(f"<th>{e(x)}</th>" for x in keys) + "<th>crashes</th></tr>")
+        for t in targets:
+            crashes = t.get("crashes", [])
+            n = len(crashes) if isinstance(crashes, list) else crashes
+            out.append("<tr>" + "".join(f"<td>{e(t.get(x, ''))}</td>" for x in keys)
+                       + f"<td class={'red' if n else 'ok'}>{e(n)}</td></tr>")
+        out.append("</table>")
+    return out
+
+
+def render(report):
+    kernels = report["kernels"]
+    labels = {k["id"]: label(k) for k in kernels}
+    body = (_head(report, kernels) + _summary(kernels) + _features(report, kernels)
+            + _cards(report["failures"], "Failures and errors", "failures", labels, "No test failed or errored.")
+            + _cards(report["known_deviations"], "Known deviations (XFAIL)", "xfail", labels, "None.")
+            + _disagreements(report, labels) + _tests(report, kernels) + _kernel_details(kernels) + _fuzz(kernels))
+    return ("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+            "<meta name=viewport content='width=device-width,initial-scale=1'>"
+            f"<title>ringcheck report</title><style>{CSS}</style></head><body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
