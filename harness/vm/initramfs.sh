@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # initramfs.sh: the cpio archives a ringcheck guest boots from.
 #
-#   initramfs.sh base OUT --init FILE --probe FILE --expectations DIR
+#   initramfs.sh base OUT --init FILE --probe FILE [--expectations DIR|FILE]...
 #                [--busybox FILE] [--suite NAME LABEL FILE]...
 #   initramfs.sh modules OUT KERNEL_MODULES_DIR
 #
@@ -51,15 +51,14 @@ copy_with_libs() {
 }
 
 base() {
-  local out=$1 init="" probe="" expectations="" busybox=/bin/busybox dynamic=0
+  local out=$1 init="" probe="" busybox=/bin/busybox dynamic=0 expectations=() x
   shift
-  : >"$stage.suites"
   mkdir -p "$stage/ringcheck/suites" "$stage/ringcheck/expectations" "$stage/bin"
   while (($# > 0)); do
     case $1 in
       --init) init=$2 && shift 2 ;;
       --probe) probe=$2 && shift 2 ;;
-      --expectations) expectations=$2 && shift 2 ;;
+      --expectations) expectations+=("$2") && shift 2 ;;
       --busybox) busybox=$2 && shift 2 ;;
       --suite)
         (($# >= 4)) || die "--suite needs NAME LABEL FILE"
@@ -79,9 +78,13 @@ base() {
   cp "$init" "$stage/init"
   chmod 0755 "$stage/init"
   copy_with_libs "$probe" ringcheck/probe
-  if [[ -n $expectations ]]; then
-    find "$expectations" -maxdepth 1 -name '*.txt' -exec cp {} "$stage/ringcheck/expectations/" \;
-  fi
+  for x in "${expectations[@]}"; do
+    if [[ -d $x ]]; then
+      find "$x" -maxdepth 1 -name '*.txt' -exec cp {} "$stage/ringcheck/expectations/" \;
+    else
+      cp "$x" "$stage/ringcheck/expectations/"
+    fi
+  done
   touch "$stage/ringcheck/suites.txt"
   # Soft-RoCE userland: the rdma tool and, for dynamic suites, the rxe provider.
   local multiarch=/usr/lib/x86_64-linux-gnu
@@ -114,7 +117,7 @@ case ${1:-} in
     "$mode" "$@"
     ;;
   *)
-    echo "usage: initramfs.sh base OUT --init FILE --probe FILE [--expectations DIR] [--busybox FILE] [--suite NAME LABEL FILE]..." >&2
+    echo "usage: initramfs.sh base OUT --init FILE --probe FILE [--expectations DIR|FILE]... [--busybox FILE] [--suite NAME LABEL FILE]..." >&2
     echo "       initramfs.sh modules OUT KERNEL_MODULES_DIR" >&2
     exit 64
     ;;

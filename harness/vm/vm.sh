@@ -152,26 +152,15 @@ resolve() {
   esac
 }
 
-# auto: KVM only when a short boot under it reaches userspace (nested KVM can
-# hang before any output); the answer is kept until the machine reboots.
+# auto: KVM only when a short test boot under it works (see accel.sh).
 choose_accel() {
-  local boot_id cached
-  [[ $accel == auto ]] || return 0
-  accel=tcg
-  [[ -r /dev/kvm && -w /dev/kvm ]] || return 0
-  boot_id=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
-  cached=$CACHE/accel.$boot_id
-  if [[ ! -f $cached ]]; then
-    mkdir -p "$CACHE"
-    if python3 "$HERE/boot.py" --mode ping --accel kvm --boot-timeout 15 --label "kvm check" \
-      --kernel "$image" --initrd "$work/base.cpio" 2>/dev/null; then
-      echo kvm >"$cached"
-    else
-      echo tcg >"$cached"
-    fi
+  local chosen rc=0
+  chosen=$("$HERE/accel.sh" "$accel" "$image" "$work/base.cpio" "$CACHE") || rc=$?
+  ((rc == 0)) || die $EXIT_NO_QEMU "--accel kvm needs a usable /dev/kvm (read and write access)"
+  if [[ $accel == auto ]]; then
+    say "accelerator: $chosen$([[ $chosen == tcg ]] && echo ' (KVM is not usable here, or a test boot under it did not reach userspace)')"
   fi
-  accel=$(cat "$cached")
-  say "accelerator: $accel$([[ $accel == tcg ]] && echo ' (a test boot under KVM did not reach userspace)')"
+  accel=$chosen
 }
 
 # Moves a finished results directory into place, keeping an earlier one.
@@ -203,7 +192,6 @@ for k in "${kernels[@]}"; do
     continue
   fi
   choose_accel
-  [[ $accel == kvm && ! -w /dev/kvm ]] && die $EXIT_NO_QEMU "--accel kvm needs a writable /dev/kvm"
   initrd=(--initrd "$work/base.cpio")
   if [[ -n $modules ]]; then
     "$HERE/initramfs.sh" modules "$work/modules.cpio" "$modules" && initrd+=(--initrd "$work/modules.cpio")
