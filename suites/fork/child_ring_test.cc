@@ -15,7 +15,7 @@
 #include "harness/fd.h"
 #include "harness/features.h"
 #include "harness/matchers.h"
-#include "suites/fork/pages.h"
+#include "harness/pages.h"
 
 namespace ringcheck {
 namespace {

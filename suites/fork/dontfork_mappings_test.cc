@@ -10,6 +10,7 @@
 #include <liburing.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -147,6 +148,31 @@ TEST_P(RingDontforkCoveredRings, CqesFaultInChild) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Mappings, RingDontfork, ::testing::ValuesIn(AllCases()), CaseName);
+
+// A4: on an SQE128 ring the advised SQE length is doubled; with 64 SQEs the
+// second of the array's two pages is gone in the child too.
+TEST(RingDontforkSqe128, SecondSqePageFaultsInChild) {
+  RINGCHECK_RULE("A4");
+  CREATE_RING_OR_SKIP(ring, WithEntries("sqe128", 64));
+  io_uring* r = ring->get();
+  ASSERT_EQ(SqeBytes(r), 2 * static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+  ASSERT_RESULT(io_uring_ring_dontfork(r), 0, "A4");
+  const char* second_page = reinterpret_cast<const char*>(r->sq.sqes) + SqeBytes(r) / 2;
+  EXPECT_TRUE(FaultsInChild(second_page)) << "second page of 128-byte SQEs (rule A4)";
+}
+
+// A8: a NO_MMAP ring on liburing's memory loses SQEs, both ring heads and
+// the CQEs in the child (liburing 2.9 needs a huge page to set it up).
+TEST(RingDontforkNoMmap, LiburingMemoryFaultsInChild) {
+  RINGCHECK_RULE("A8");
+  CREATE_RING_OR_SKIP(ring, ConfigNamed("no_mmap"));
+  io_uring* r = ring->get();
+  ASSERT_RESULT(io_uring_ring_dontfork(r), 0, "A8");
+  EXPECT_TRUE(FaultsInChild(r->sq.sqes)) << "SQEs (rule A8)";
+  EXPECT_TRUE(FaultsInChild(r->sq.khead)) << "SQ ring head (rule A8)";
+  EXPECT_TRUE(FaultsInChild(r->cq.khead)) << "CQ ring head (rule A8)";
+  EXPECT_TRUE(FaultsInChild(LastCqeByte(r))) << "last CQE (rule A8)";
+}
 INSTANTIATE_TEST_SUITE_P(Mappings, RingDontforkCoveredRings,
                          ::testing::ValuesIn(RingsCoveredCases()), CaseName);
 

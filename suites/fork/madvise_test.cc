@@ -12,7 +12,7 @@
 #include "harness/child_probe.h"
 #include "harness/configs.h"
 #include "harness/matchers.h"
-#include "suites/fork/pages.h"
+#include "harness/pages.h"
 #include "suites/fork/vma_flags.h"
 
 namespace ringcheck {

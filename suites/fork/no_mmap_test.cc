@@ -12,7 +12,7 @@
 #include "harness/features.h"
 #include "harness/matchers.h"
 #include "harness/setup_call.h"
-#include "suites/fork/pages.h"
+#include "harness/pages.h"
 
 namespace ringcheck {
 namespace {

@@ -1,6 +1,7 @@
-// Page-aligned anonymous memory for the fork tests, unmapped on destruction.
-#ifndef RINGCHECK_SUITES_FORK_PAGES_H_
-#define RINGCHECK_SUITES_FORK_PAGES_H_
+// Page-aligned anonymous memory, unmapped on destruction: what fork tests
+// advise, register and touch from a child.
+#ifndef RINGCHECK_HARNESS_PAGES_H_
+#define RINGCHECK_HARNESS_PAGES_H_
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -45,4 +46,4 @@ class Pages {
 
 }  // namespace ringcheck
 
-#endif  // RINGCHECK_SUITES_FORK_PAGES_H_
+#endif  // RINGCHECK_HARNESS_PAGES_H_
