@@ -100,6 +100,7 @@ TEST_F(CloneBuffersData, CloneIsNotChargedTwice) {
     results[0] = bufs.RegisterWith(&source);
     results[1] = CloneRaw(clone.ring_fd, CloneArg(static_cast<uint32_t>(source.ring_fd)));
     results[2] = more.RegisterWith(&other);
+    results[3] = Buffers(1).RegisterWith(&clone);  // the clone did give it a table
     return 0;
   });
   ASSERT_TRUE(out.ExitedWith(0)) << "child: " << out.Describe();
@@ -108,6 +109,7 @@ TEST_F(CloneBuffersData, CloneIsNotChargedTwice) {
                 "than 63 pages of io_uring memory charged, or the kernel charges too much)");
   EXPECT_RESULT(results[1], 0, "C25: the clone must not be charged again");
   EXPECT_RESULT(results[2], -ENOMEM, "C25: a second registration of 64 pages is charged");
+  EXPECT_RESULT(results[3], -EBUSY, "C25: the clone happened (its ring has a table)");
 }
 
 }  // namespace

@@ -53,6 +53,7 @@ TEST_F(LiburingClone, OffsetVariantPassesRangeAndFlags) {
 // after its fd was closed.
 TEST_F(LiburingClone, RegisteredSourceIsFoundByItsIndex) {
   RINGCHECK_RULE("C31");
+  REQUIRE_FEATURE("register_ring_fds");
   REQUIRE_FEATURE("feat_reg_reg_ring");
   InFreshThread([&] {
     auto source = NewRing();
@@ -69,6 +70,7 @@ TEST_F(LiburingClone, RegisteredSourceIsFoundByItsIndex) {
 // into it still works after its fd was closed.
 TEST_F(LiburingClone, RegisteredDestinationIsCalledThroughItsIndex) {
   RINGCHECK_RULE("C32");
+  REQUIRE_FEATURE("register_ring_fds");
   REQUIRE_FEATURE("feat_reg_reg_ring");
   InFreshThread([&] {
     auto dest = NewRing();
@@ -97,6 +99,7 @@ TEST_F(LiburingClone, ReturnsTheKernelsAnswer) {
 // function that skips the index).
 TEST_F(LiburingClone, RegisteredSourceResolvesInTheCallingThread) {
   RINGCHECK_RULE("C34 C31 C7");
+  REQUIRE_FEATURE("register_ring_fds");
   REQUIRE_FEATURE("feat_reg_reg_ring");
   auto dst_a = NewRing();
   auto dst_b = NewRing();

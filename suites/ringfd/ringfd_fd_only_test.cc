@@ -81,6 +81,7 @@ TEST(RegisteredFdOnly, SetupReturnsSlotAndInstallsNoFd) {
 // fails with -EBUSY.
 TEST(RegisteredFdOnly, SetupWithFullTableIsBusy) {
   RINGCHECK_RULE("B20");
+  REQUIRE_FEATURE("register_ring_fds");
   REQUIRE_FEATURE("setup_registered_fd_only");
   CREATE_RING_OR_SKIP(filler, ConfigNamed("default"));
   InFreshThread([&] {

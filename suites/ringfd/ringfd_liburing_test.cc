@@ -104,6 +104,7 @@ TEST(LiburingRingFd, UnregisterWhenNotRegisteredIsInvalid) {
 // B21, B22, B25, B26: the whole life of a registration, return by return.
 TEST(LiburingRingFd, ReturnValuesInOrder) {
   RINGCHECK_RULE("B21 B22 B25 B26");
+  REQUIRE_FEATURE("register_ring_fds");
   REQUIRE_FEATURE("feat_reg_reg_ring");
   InFreshThread([] {
     auto ring = DefaultRing();
@@ -144,6 +145,7 @@ TEST(LiburingRingFd, CloseRingFdWithoutRegRegRingIsOpnotsupp) {
 // register keep working through the index in the registering thread.
 TEST(LiburingRingFd, ClosedRingWorksThroughItsIndex) {
   RINGCHECK_RULE("B27");
+  REQUIRE_FEATURE("register_ring_fds");
   REQUIRE_FEATURE("feat_reg_reg_ring");
   InFreshThread([] {
     auto ring = DefaultRing();
@@ -165,6 +167,7 @@ TEST(LiburingRingFd, ClosedRingWorksThroughItsIndex) {
 // -EINVAL without an io_uring context and -EBADF with one.
 TEST(LiburingRingFd, ClosedRingCannotBeSubmittedFromAnotherThread) {
   RINGCHECK_RULE("B28 B19");
+  REQUIRE_FEATURE("register_ring_fds");
   REQUIRE_FEATURE("feat_reg_reg_ring");
   CREATE_RING_OR_SKIP(other, ConfigNamed("default"));
   InFreshThread([&] {
@@ -190,6 +193,7 @@ TEST(LiburingRingFd, ClosedRingCannotBeSubmittedFromAnotherThread) {
 // drops the last reference: the ring is freed, and the slot is empty.
 TEST(LiburingRingFd, QueueExitAfterCloseFreesTheRing) {
   RINGCHECK_RULE("B29");
+  REQUIRE_FEATURE("register_ring_fds");
   REQUIRE_FEATURE("feat_reg_reg_ring");
   InFreshThread([] {
     auto ring = DefaultRing();
@@ -210,6 +214,7 @@ TEST(LiburingRingFd, QueueExitAfterCloseFreesTheRing) {
 // the closed ring lives on until the registering thread exits.
 TEST(LiburingRingFd, QueueExitFromAnotherThreadHitsThatThreadsSlot) {
   RINGCHECK_RULE("B30");
+  REQUIRE_FEATURE("register_ring_fds");
   REQUIRE_FEATURE("feat_reg_reg_ring");
   CREATE_RING_OR_SKIP(bystander, ConfigNamed("default"));
   RingLifeline life;
