@@ -132,5 +132,33 @@ TEST_F(CloneBuffersTasks, RingsWithDifferentAccountingUserCannotShare) {
   EXPECT_RESULT(results[1], 0, "C12: both charged to the same user");
 }
 
+// C12: rings charged to different uids cannot share. The child makes one
+// ring as root without CAP_IPC_LOCK (charged to uid 0), then switches to a
+// uid of its own and makes two more (charged to that uid): cloning across
+// the uids is -EINVAL, within the new uid it works.
+TEST_F(CloneBuffersTasks, RingsOfDifferentUidsCannotShare) {
+  RINGCHECK_RULE("C12");
+  SharedResults results;
+  ChildOutcome out = RunInChild([&results] {
+    if (!DropIpcLock()) return 242;
+    Buffers bufs(1);
+    io_uring first_uid, second_uid, second_uid_src;
+    if (io_uring_queue_init(4, &first_uid, 0) < 0) return 250;
+    if (bufs.RegisterWith(&first_uid) != 0) return 250;
+    if (!BecomeUnusedUid()) return 244;
+    if (io_uring_queue_init(4, &second_uid, 0) < 0) return 250;
+    if (io_uring_queue_init(4, &second_uid_src, 0) < 0) return 250;
+    if (bufs.RegisterWith(&second_uid_src) != 0) return 250;
+    results[0] = CloneRaw(second_uid.ring_fd, CloneArg(static_cast<uint32_t>(first_uid.ring_fd)));
+    results[1] =
+        CloneRaw(second_uid.ring_fd, CloneArg(static_cast<uint32_t>(second_uid_src.ring_fd)));
+    return 0;
+  });
+  if (out.ExitedWith(244)) GTEST_SKIP() << "privilege:setuid (needs CAP_SETUID for a second uid)";
+  ASSERT_TRUE(out.ExitedWith(0)) << "child: " << out.Describe();
+  EXPECT_RESULT(results[0], -EINVAL, "C12: source charged to another uid");
+  EXPECT_RESULT(results[1], 0, "C12: both charged to the same uid");
+}
+
 }  // namespace
 }  // namespace ringcheck

@@ -164,6 +164,11 @@ bool DropIpcLock() {
   return syscall(SYS_capset, &hdr, data) == 0;
 }
 
+bool BecomeUnusedUid() {
+  const unsigned id = 2000000000u + static_cast<unsigned>(getpid());
+  return setresgid(id, id, id) == 0 && setresuid(id, id, id) == 0;
+}
+
 bool RingsAreExemptFromMemlock() {
   io_uring ring;
   if (io_uring_queue_init(2, &ring, 0) < 0) return false;

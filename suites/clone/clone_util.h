@@ -101,6 +101,12 @@ class SharedResults {
 // so rings created afterwards charge their memory to the user (ctx->user).
 bool DropIpcLock();
 
+// In a child: switches to a uid of its own (derived from the pid, so
+// parallel runs differ) that no other process uses: rings created afterwards
+// are charged to that uid's locked memory, which nothing else touches. false
+// without the privilege (CAP_SETUID in the initial user namespace).
+bool BecomeUnusedUid();
+
 // In a child: whether rings created with the current credentials are exempt
 // from memlock accounting (CAP_IPC_LOCK in the initial user namespace), told
 // by registering a page under RLIMIT_MEMLOCK 0. Leaves the limit as it was.
