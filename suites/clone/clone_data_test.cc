@@ -44,7 +44,8 @@ TEST_F(CloneBuffersData, WriteThroughCloneReadsBackThroughSource) {
                 "C22: WRITE_FIXED through the clone");
   std::vector<char> plain(n);
   ASSERT_EQ(pread(file_.get(), plain.data(), n, 8192), static_cast<ssize_t>(n));
-  EXPECT_EQ(std::memcmp(plain.data(), src_bufs_.at(2), n), 0) << "rule C22: the file got the buffer";
+  EXPECT_EQ(std::memcmp(plain.data(), src_bufs_.at(2), n), 0)
+      << "rule C22: the file got the buffer";
   std::memset(src_bufs_.at(2), 0, n);
   ASSERT_RESULT(ReadFixed(*src_, file_.get(), src_bufs_.at(2), n, 2, 8192), static_cast<long>(n),
                 "C22: READ_FIXED through the source");

@@ -42,9 +42,9 @@ TEST_F(LiburingClone, OffsetVariantPassesRangeAndFlags) {
   EXPECT_TRUE(SlotMapsBuffer(*dst_, 2, src_bufs_, 1, file_.get())) << "rule C30";
   EXPECT_RESULT(io_uring_clone_buffers_offset(dst_->get(), src_->get(), 0, 3, 1, 0), -EBUSY,
                 "C30: no DST_REPLACE, table exists");
-  ASSERT_RESULT(io_uring_clone_buffers_offset(dst_->get(), src_->get(), 0, 3, 1,
-                                              IORING_REGISTER_DST_REPLACE),
-                0, "C30: DST_REPLACE passed on");
+  ASSERT_RESULT(
+      io_uring_clone_buffers_offset(dst_->get(), src_->get(), 0, 3, 1, IORING_REGISTER_DST_REPLACE),
+      0, "C30: DST_REPLACE passed on");
   EXPECT_TRUE(SlotMapsBuffer(*dst_, 0, src_bufs_, 3, file_.get())) << "rule C30";
   EXPECT_TRUE(SlotMapsBuffer(*dst_, 2, src_bufs_, 1, file_.get())) << "rule C30: kept";
 }

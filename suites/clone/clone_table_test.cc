@@ -37,8 +37,9 @@ TEST_F(CloneBuffersTable, EmptySourceSlotsStayEmpty) {
   auto sparse = NewRing();
   if (sparse == nullptr) return;
   ASSERT_EQ(io_uring_register_buffers_sparse(sparse->get(), 3), 0);
-  ASSERT_EQ(io_uring_register_buffers_update_tag(sparse->get(), 1, dst_bufs_.iovecs() + 1, nullptr, 1),
-            1);
+  ASSERT_EQ(
+      io_uring_register_buffers_update_tag(sparse->get(), 1, dst_bufs_.iovecs() + 1, nullptr, 1),
+      1);
   ASSERT_RESULT(CloneRaw(dst_->fd(), CloneArg(static_cast<uint32_t>(sparse->fd()))), 0, "C22");
   EXPECT_TRUE(SlotIsEmpty(*dst_, 0, {&src_bufs_, &dst_bufs_}, file_.get())) << "rule C22";
   EXPECT_TRUE(SlotMapsBuffer(*dst_, 1, dst_bufs_, 1, file_.get())) << "rule C22";
@@ -103,8 +104,8 @@ TEST_F(CloneBuffersTable, ReplaceWithSmallerSourceKeepsTheTail) {
   if (small == nullptr) return;
   Buffers two(2);
   ASSERT_EQ(two.RegisterWith(small->get()), 0);
-  ASSERT_RESULT(CloneRaw(dst_->fd(), CloneArg(static_cast<uint32_t>(small->fd()),
-                                              IORING_REGISTER_DST_REPLACE)),
+  ASSERT_RESULT(CloneRaw(dst_->fd(),
+                         CloneArg(static_cast<uint32_t>(small->fd()), IORING_REGISTER_DST_REPLACE)),
                 0, "C22");
   EXPECT_TRUE(SlotMapsBuffer(*dst_, 0, two, 0, file_.get())) << "rule C22: replaced";
   EXPECT_TRUE(SlotMapsBuffer(*dst_, 1, two, 1, file_.get())) << "rule C22: replaced";

@@ -81,8 +81,8 @@ TEST_F(CloneBuffersTasks, ForkedChildCannotCloneFromParent) {
     return ExitCodeFor(CloneRaw(ring.ring_fd, CloneArg(static_cast<uint32_t>(src_fd))));
   });
   ASSERT_FALSE(out.ExitedWith(250)) << "no ring in the child";
-  EXPECT_RESULT(ResultFromExit(out), -EINVAL, "C12: parent's mm") << " (child " << out.Describe()
-                                                                  << ")";
+  EXPECT_RESULT(ResultFromExit(out), -EINVAL, "C12: parent's mm")
+      << " (child " << out.Describe() << ")";
 }
 
 // C12, C15: the accounting check comes first: even an empty source of
@@ -98,8 +98,8 @@ TEST_F(CloneBuffersTasks, AccountingCheckPrecedesEmptySource) {
     return ExitCodeFor(CloneRaw(ring.ring_fd, CloneArg(static_cast<uint32_t>(src_fd))));
   });
   ASSERT_FALSE(out.ExitedWith(250)) << "no ring in the child";
-  EXPECT_RESULT(ResultFromExit(out), -EINVAL, "C12 before C15") << " (child " << out.Describe()
-                                                                << ")";
+  EXPECT_RESULT(ResultFromExit(out), -EINVAL, "C12 before C15")
+      << " (child " << out.Describe() << ")";
 }
 
 // C12: same mm, different accounting user: a ring created with CAP_IPC_LOCK

@@ -12,8 +12,8 @@
 
 #include "harness/configs.h"
 #include "harness/errno_names.h"
-#include "harness/features.h"
 #include "harness/fd.h"
+#include "harness/features.h"
 #include "harness/task.h"
 
 namespace ringcheck {
@@ -36,8 +36,8 @@ int Buffers::RegisterWith(io_uring* ring) const {
   return io_uring_register_buffers(ring, iovecs_.data(), count());
 }
 
-CloneBuffersArg CloneArg(uint32_t src_fd, uint32_t flags, uint32_t src_off,
-                                uint32_t dst_off, uint32_t nr) {
+CloneBuffersArg CloneArg(uint32_t src_fd, uint32_t flags, uint32_t src_off, uint32_t dst_off,
+                         uint32_t nr) {
   CloneBuffersArg arg;
   std::memset(&arg, 0, sizeof arg);
   arg.src_fd = src_fd;
@@ -104,9 +104,9 @@ int WriteFixed(Ring& ring, int file_fd, const void* addr, size_t len, unsigned i
   }
   for (size_t i = 0; i < bufs.size(); ++i) {
     if (static_cast<unsigned char>(p[i]) != PatternByte(i)) {
-      return ::testing::AssertionFailure() << "READ_FIXED through slot " << index
-                                           << " succeeded but buffer " << buf
-                                           << " does not hold the file's data at byte " << i;
+      return ::testing::AssertionFailure()
+             << "READ_FIXED through slot " << index << " succeeded but buffer " << buf
+             << " does not hold the file's data at byte " << i;
     }
   }
   return ::testing::AssertionSuccess();
@@ -204,8 +204,8 @@ std::unique_ptr<Ring> CloneFixture::NewRing(const std::string& config) {
     // A SKIP for a kernel that lacks a flag, else a fatal failure: either
     // way the test body does not run after SetUp, and callers in a body
     // return on nullptr.
-    std::string msg = why.empty() ? "ring setup failed: " + ResultName(ret) + " (" + config + ")"
-                                  : why;
+    std::string msg =
+        why.empty() ? "ring setup failed: " + ResultName(ret) + " (" + config + ")" : why;
     GTEST_MESSAGE_(msg.c_str(), why.empty() ? ::testing::TestPartResult::kFatalFailure
                                             : ::testing::TestPartResult::kSkip);
     return nullptr;

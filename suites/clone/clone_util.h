@@ -53,7 +53,7 @@ class Buffers {
 using CloneBuffersArg = struct io_uring_clone_buffers;
 
 CloneBuffersArg CloneArg(uint32_t src_fd, uint32_t flags = 0, uint32_t src_off = 0,
-                                uint32_t dst_off = 0, uint32_t nr = 0);
+                         uint32_t dst_off = 0, uint32_t nr = 0);
 
 // io_uring_register(dst_fd, IORING_REGISTER_CLONE_BUFFERS, &arg, 1).
 int CloneRaw(int dst_fd, const CloneBuffersArg& arg);

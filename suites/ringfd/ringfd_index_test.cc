@@ -75,8 +75,8 @@ TEST(RingFdIndex, RegisterThroughSlotActsOnThatRing) {
     ASSERT_RESULT(RegisterSlot(ring->fd(), 3), 3, "B16");
     static char buf[4096];
     iovec iov = {buf, sizeof buf};
-    EXPECT_RESULT(io_uring_register(3, IORING_REGISTER_BUFFERS | IORING_REGISTER_USE_REGISTERED_RING,
-                                    &iov, 1),
+    EXPECT_RESULT(io_uring_register(
+                      3, IORING_REGISTER_BUFFERS | IORING_REGISTER_USE_REGISTERED_RING, &iov, 1),
                   0, "B16");
     // The ring now has a buffer table: a second registration on its fd is busy.
     EXPECT_RESULT(io_uring_register_buffers(ring->get(), &iov, 1), -EBUSY,

@@ -9,8 +9,8 @@
 // fd is not its only other reference: liburing's mmap of the rings holds the
 // file too, so these tests close the fd *and* unmap (destroy the Ring) before
 // they expect the slot to be all that is left.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -84,7 +84,8 @@ TEST(RingFdLifetime, UnregisterOfLastReferenceFreesRing) {
     DropAllButTheSlot(&ring);
     ASSERT_FALSE(life.RingFreedWithin(kStaysAlive)) << "rule B17: freed while in a slot";
     EXPECT_RESULT(UnregisterSlot(helper->fd(), slot), 1, "B17");
-    EXPECT_TRUE(life.RingFreedWithin(kFreed)) << "rule B17: the emptied slot held the last reference";
+    EXPECT_TRUE(life.RingFreedWithin(kFreed))
+        << "rule B17: the emptied slot held the last reference";
   });
 }
 
@@ -100,7 +101,8 @@ TEST(RingFdLifetime, ThreadExitReleasesItsSlots) {
     DropAllButTheSlot(&ring);
     EXPECT_FALSE(life.RingFreedWithin(kStaysAlive)) << "rule B17: freed while in a slot";
   });
-  EXPECT_TRUE(life.RingFreedWithin(kFreed)) << "rule B17: the thread exited holding the last reference";
+  EXPECT_TRUE(life.RingFreedWithin(kFreed))
+      << "rule B17: the thread exited holding the last reference";
 }
 
 // B17: exec empties the task's slots. The child registers a ring (whose fd is

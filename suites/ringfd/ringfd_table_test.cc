@@ -136,8 +136,8 @@ TEST(RingFdTable, UnreadableEntryFaults) {
   void* page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(page, MAP_FAILED);
   InFreshThread([&] {
-    EXPECT_RESULT(RegisterRingFds(ring->fd(), static_cast<io_uring_rsrc_update*>(page), 1),
-                  -EFAULT, "B4: copy_from_user fails");
+    EXPECT_RESULT(RegisterRingFds(ring->fd(), static_cast<io_uring_rsrc_update*>(page), 1), -EFAULT,
+                  "B4: copy_from_user fails");
   });
   munmap(page, 4096);
 }

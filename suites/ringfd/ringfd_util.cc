@@ -22,8 +22,7 @@ int RegisterRingFds(int ring_fd, io_uring_rsrc_update* entries, unsigned nr) {
 }
 
 int UnregisterRingFds(int ring_fd, io_uring_rsrc_update* entries, unsigned nr) {
-  return io_uring_register(static_cast<unsigned>(ring_fd), IORING_UNREGISTER_RING_FDS, entries,
-                           nr);
+  return io_uring_register(static_cast<unsigned>(ring_fd), IORING_UNREGISTER_RING_FDS, entries, nr);
 }
 
 int RegisterSlot(int ring_fd, unsigned offset) {
@@ -44,8 +43,8 @@ int EnterThroughSlot(unsigned index) {
 
 int ProbeThroughSlot(unsigned index) {
   char buf[sizeof(io_uring_probe) + 8 * sizeof(io_uring_probe_op)] = {};
-  return io_uring_register(index, IORING_REGISTER_PROBE | IORING_REGISTER_USE_REGISTERED_RING,
-                           buf, 8);
+  return io_uring_register(index, IORING_REGISTER_PROBE | IORING_REGISTER_USE_REGISTERED_RING, buf,
+                           8);
 }
 
 void PublishNop(io_uring* ring, uint64_t user_data) {
