@@ -4,7 +4,6 @@
 // rings are accounted towards the same counters" — ctx->user, set unless the
 // creator had CAP_IPC_LOCK, and ctx->mm_account, the creator's mm).
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <cerrno>
 

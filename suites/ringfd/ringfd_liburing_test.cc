@@ -5,7 +5,8 @@
 // on enters (and, with IORING_FEAT_REG_REG_RING, registers) through it.
 //
 // Every ring here is created, registered and destroyed in one fresh thread:
-// io_uring_queue_exit unregisters the slot in the calling thread's table.
+// io_uring_queue_exit unregisters the slot in the calling thread's table
+// (B30 destroys one in the wrong thread on purpose).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
