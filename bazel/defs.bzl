@@ -47,6 +47,13 @@ def conformance_test(name, srcs, deps = [], size = "small", tags = [], guest_lin
         "@gtest",
         "@liburing",
     ]
+    # What //suites:rule_coverage_test reads: the sources citing rules and the
+    # package's list of rules it cannot show.
+    native.filegroup(
+        name = name + "_rule_sources",
+        srcs = srcs + native.glob(["UNCOVERED.md"]),
+        visibility = ["//suites:__pkg__"],
+    )
     native.cc_test(
         name = name,
         srcs = srcs,
@@ -66,4 +73,15 @@ def conformance_test(name, srcs, deps = [], size = "small", tags = [], guest_lin
         testonly = True,
         visibility = ["//visibility:public"],
         **{k: v for k, v in kwargs.items() if k in _TWIN_ATTRS}
+    )
+
+def python3_test(name, script, args = [], data = [], size = "small", **kwargs):
+    """A test that runs `python3 script args...` (see python3_test.sh)."""
+    native.sh_test(
+        name = name,
+        size = size,
+        srcs = ["//bazel:python3_test.sh"],
+        args = ["$(location %s)" % script] + args,
+        data = [script] + data,
+        **kwargs
     )
