@@ -33,6 +33,22 @@ pack() {  # pack OUT: the staging tree as a newc archive, written atomically
   mv "$out.tmp.$$" "$out"
 }
 
+# copy_keeping_links PATH: PATH at the same place in the tree, with the chain
+# of symlinks that leads to the real file (libibverbs.so.1 ->
+# libibverbs.so.1.14.44.0: the verbs suite reads the release from that name).
+copy_keeping_links() {
+  local path=$1 target
+  while [[ -L $path ]]; do
+    target=$(readlink "$path")
+    mkdir -p "$stage$(dirname "$path")"
+    ln -sfn "$target" "$stage$path"
+    [[ $target == /* ]] || target=$(dirname "$path")/$target
+    path=$target
+  done
+  mkdir -p "$stage$(dirname "$path")"
+  [[ -e $stage$path ]] || cp "$path" "$stage$path"
+}
+
 # copy_with_libs FILE DEST: FILE at DEST in the tree, and if it is dynamically
 # linked, its shared libraries and loader at their own paths.
 copy_with_libs() {
@@ -43,9 +59,7 @@ copy_with_libs() {
   if ldd "$file" >/dev/null 2>&1; then
     # "libx.so => /path (addr)" and "/lib64/ld-linux-x86-64.so.2 (addr)"
     while read -r lib; do
-      [[ -e $stage$lib ]] && continue
-      mkdir -p "$stage$(dirname "$lib")"
-      cp -L "$lib" "$stage$lib"
+      [[ -e $stage$lib ]] || copy_keeping_links "$lib"
     done < <(ldd "$file" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
   fi
 }
