@@ -3,7 +3,8 @@
 
 Reads only results directories (see results.py); never runs a test.
 Exit status: 0 no FAIL or ERROR in any kernel, 1 some, 3 an input cannot be
-read, 4 the report cannot be written, 64 bad usage.
+read, 4 the report cannot be written (the earlier one, if any, is left
+whole), 64 bad usage.
 """
 
 import argparse
@@ -70,19 +71,41 @@ def refused_flags(kernel):
     return {name: res for name, res in sorted(caps.get("setup_flags", {}).items()) if res != "0"}
 
 
-def write_atomically(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".report-")
+def write_all(directory, files):
+    """Writes {name: text} into directory, all or nothing: every file goes to
+    a temporary name first; the earlier files are kept under backup names
+    until every new one is in place, and put back if a rename fails, so a
+    failure never leaves a half-new report."""
     umask = os.umask(0)
     os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
+    temps, backups, placed = {}, {}, []
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        for name, text in files.items():
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
+            temps[name] = tmp
+            os.fchmod(fd, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+        for name in files:
+            target = os.path.join(directory, name)
+            if os.path.isfile(target):
+                backups[name] = f"{temps[name]}.old"
+                os.link(target, backups[name])
+        try:
+            for name, tmp in temps.items():
+                os.replace(tmp, os.path.join(directory, name))
+                placed.append(name)
+        except OSError:
+            for name in placed:
+                if name in backups:
+                    os.replace(backups.pop(name), os.path.join(directory, name))
+                else:
+                    os.unlink(os.path.join(directory, name))
+            raise
+    finally:
+        for tmp in list(temps.values()) + list(backups.values()):
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
 
 
 def main(argv):
@@ -105,9 +128,9 @@ def main(argv):
     report = build(kernels)
     try:
         os.makedirs(args.out, exist_ok=True)
-        write_atomically(os.path.join(args.out, "report.json"), json.dumps(report, indent=1) + "\n")
-        write_atomically(os.path.join(args.out, "report.md"), md_report.render(report))
-        write_atomically(os.path.join(args.out, "report.html"), html_report.render(report))
+        write_all(args.out, {"report.json": json.dumps(report, indent=1) + "\n",
+                             "report.md": md_report.render(report),
+                             "report.html": html_report.render(report)})
     except OSError as e:
         print(f"ringcheck report: cannot write the report in {args.out}: {e.strerror}", file=sys.stderr)
         return EXIT_CANNOT_WRITE

@@ -33,7 +33,7 @@ import time
 
 EXIT_OK, EXIT_CANNOT_START, EXIT_GUEST_DIED, EXIT_USAGE = 0, 2, 3, 64
 BOOT_TIMEOUT_S = 120      # from qemu start to the guest's BOOTED mark, under TCG
-IDLE_MARGIN_S = 60        # beyond the per-binary timeout, for the guest to send its files
+IDLE_MARGIN_S = 30        # beyond the per-binary timeout, for the guest to send its files
 MARK = "@@RINGCHECK "
 PANIC = re.compile(r"Kernel panic|BUG:|Oops|general protection fault|Attempted to kill init")
 
@@ -42,6 +42,7 @@ def qemu_command(args, initrd, console, data):
     append = ["console=ttyS0", "panic=-1", "loglevel=4", f"ringcheck.timeout={args.timeout}"]
     if args.mode == "ping":
         append.append("ringcheck.mode=ping")
+    append += args.append.split()
     cmd = [args.qemu, "-accel", args.accel, "-m", str(args.memory), "-smp", str(args.cpus),
            "-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
            "-kernel", args.kernel, "-initrd", initrd, "-append", " ".join(append),
@@ -189,7 +190,8 @@ def describe(status, args, qemu_rc, qemu_out, excerpt, stream):
     during = f" while {where[1]} ran" if where else (" before userspace" if not stream.has("BOOTED") else "")
     if status == "panic":
         line = next((l for l in excerpt if PANIC.search(l)), "")
-        return f"the guest kernel panicked{during}: {line.strip()}"
+        line = re.sub(r"^\[\s*[0-9.]+\]\s*", "", line.strip())
+        return f"the guest kernel panicked{during}: {line}"
     if status == "hang":
         return f"the guest made no progress for {args.timeout + IDLE_MARGIN_S} s{during} and was stopped"
     return f"qemu ended (exit {qemu_rc}) before the guest finished{during}" + (f": {qemu_out[-300:]}" if qemu_out else "")
@@ -259,6 +261,8 @@ def main(argv):
     p.add_argument("--suite", dest="suites", action="append", default=[],
                    help="a suite binary the guest will run (for progress and the results)")
     p.add_argument("--qemu", default=os.environ.get("RINGCHECK_QEMU", "qemu-system-x86_64"))
+    p.add_argument("--append", default=os.environ.get("RINGCHECK_VM_APPEND", ""),
+                   help="more kernel parameters (ringcheck.mode=panic or hang test this runner)")
     p.add_argument("--memory", type=int, default=1024)
     p.add_argument("--cpus", type=int, default=2)
     try:

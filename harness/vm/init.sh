@@ -10,7 +10,9 @@
 #   @@RINGCHECK FILE <path> <bytes>     then the file, gzip + base64, then
 #   @@RINGCHECK EOF <path>
 # Kernel command line: ringcheck.timeout=<s per binary>, ringcheck.mode=ping
-# (only say BOOTED and power off: the host's accelerator check).
+# (only say BOOTED and power off: the host's accelerator check), and for
+# testing the runner itself ringcheck.mode=panic (crash the kernel through
+# sysrq) or ringcheck.mode=hang (go silent).
 # shellcheck shell=dash
 
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp
@@ -34,9 +36,11 @@ param() {
 }
 
 mark BOOTED "$(cut -d' ' -f1 /proc/uptime)" "$(uname -r)"
-if [ "$(param mode)" = ping ]; then
-  poweroff -f
-fi
+case "$(param mode)" in
+  ping) poweroff -f ;;
+  panic) echo c >/proc/sysrq-trigger ;;
+  hang) exec sleep 100000 ;;
+esac
 
 R=/tmp/results
 mkdir -p "$R/suites" "$R/logs"

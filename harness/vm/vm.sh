@@ -9,7 +9,7 @@ cd "$ROOT"
 
 readonly EXIT_OK=0 EXIT_FAILED=1 EXIT_CANNOT_RUN=2 EXIT_GUEST_DIED=3 EXIT_NO_KERNEL=4 \
   EXIT_NO_QEMU=5 EXIT_USAGE=64
-readonly CACHE=${RINGCHECK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ringcheck}
+readonly CACHE=${RINGCHECK_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/ringcheck}
 readonly QEMU=${RINGCHECK_QEMU:-qemu-system-x86_64}
 
 say() { printf 'ringcheck vm: %s\n' "$*" >&2; }
@@ -49,6 +49,11 @@ loaded and an rxe device on a dummy netdev when the kernel has the module.
 A guest that panics or hangs is an ERROR for that kernel, with an excerpt
 of its console; the other kernels still run. An earlier results directory
 of the same kernel is kept, renamed with its time.
+
+Environment: RINGCHECK_CACHE (default ~/.cache/ringcheck), RINGCHECK_QEMU
+(default qemu-system-x86_64), RINGCHECK_DEBIAN_MIRROR (default: the mirror
+of this machine's apt sources), RINGCHECK_VM_APPEND (more kernel parameters;
+ringcheck.mode=panic or ringcheck.mode=hang test the runner itself).
 
 Exit status: 0 nothing FAILed or ERRORed, 1 some test did, 2 could not run
 (build failure, unwritable output), 3 a guest panicked, hung or died,

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# A guest kernel that panics is an ERROR for that kernel with its console,
+# and boot.py says so in one sentence with exit status 3.
+#
+#   panic_test.sh VMLINUZ BASE_CPIO
+set -euo pipefail
+
+runfiles=${TEST_SRCDIR:-$PWD/..}/${TEST_WORKSPACE:-ringcheck}
+out=${TEST_TMPDIR:-/tmp}/panicked
+rm -rf "$out"
+rc=0
+msg=$(python3 "$runfiles/harness/vm/boot.py" --kernel "$1" --initrd "$2" --out "$out" --accel tcg \
+  --label panic --suite nop_test --append ringcheck.mode=panic 2>&1) || rc=$?
+echo "$msg"
+[[ $rc == 3 ]] || { echo "FAIL: boot.py exited $rc, want 3"; exit 1; }
+[[ $msg == *"the guest kernel panicked"*"Kernel panic - not syncing: sysrq triggered crash"* ]] ||
+  { echo "FAIL: no one-sentence panic message"; exit 1; }
+rc=0
+python3 "$runfiles/reports/report.py" "$out" --out "$out" || rc=$?
+[[ $rc == 1 ]] || { echo "FAIL: report.py exited $rc, want 1"; exit 1; }
+python3 - "$out/report.json" <<'PY'
+import json, sys
+k = json.load(open(sys.argv[1]))["kernels"][0]
+errors = {t["name"]: t for t in k["tests"] if t["verdict"] == "ERROR"}
+assert "VM.GuestRanToTheEnd" in errors, errors
+assert any("sysrq triggered crash" in l for l in errors["VM.GuestRanToTheEnd"]["kernel_log"]), "no console excerpt"
+assert "nop_test" in errors, "the binary that never ran is not an ERROR"
+assert k["health"]["red"], "a panic must turn kernel health red"
+print("panic reported as ERROR with the console excerpt; kernel health red")
+PY
