@@ -204,13 +204,21 @@ def _kernel_details(kernels):
         out.append(f"<tr><td><b>{e(label(k))}</b><br><span class=muted>{e(k['release'])}</span></td>"
                    f"<td>{e(caps.get('liburing', '?'))}</td><td>{e(caps.get('features_mask', '?'))}</td>"
                    f"<td>{e(caps.get('last_op', '?'))}</td><td>{e(taint)}</td><td>{guest}</td><td>{e(timings)}</td>"
-                   f"<td>{e(vm.get('rdma', '') if vm else 'host')}</td><td>{problems}</td></tr>")
+                   f"<td>{e(_rdma(vm))}</td><td>{problems}</td></tr>")
     out.append("</table>")
     for k in kernels:
         vm = k.get("vm")
         if vm and vm.get("console_excerpt"):
             out.append(f"<h3>{e(label(k))}: console</h3><pre>" + e("\n".join(vm["console_excerpt"])) + "</pre>")
     return out
+
+
+def _rdma(vm):
+    """The guest's soft-RoCE outcome, from the last line of its logs/rdma.log."""
+    if not vm:
+        return "not tried (host)"
+    text = (vm.get("rdma") or "not attempted").removeprefix("rdma: ")
+    return text.replace("devices", "device", 1) if text.startswith("devices") else text
 
 
 def _fuzz(kernels):
