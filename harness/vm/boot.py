@@ -167,15 +167,14 @@ def run_guest(args, work):
     qemu_out = qemu.communicate()[0].decode("utf-8", "replace").strip()
     stream.poll()
     wall = time.monotonic() - start
-    if status is None:
-        if stream.has("END"):
-            status = "ok"
-        elif any(PANIC.search(l) for l in console_excerpt(console, 10 ** 6)):
-            status = "panic"
-        else:
-            status = "died"
-    if args.mode == "ping" and stream.has("BOOTED"):
+    if args.mode == "ping":
+        status = "ok" if stream.has("BOOTED") else "died"
+    elif status is None and stream.has("END"):
         status = "ok"
+    elif any("Kernel panic" in l for l in console_excerpt(console, 10 ** 6)):
+        status = "panic"  # also a panic that hung instead of rebooting
+    elif status is None:
+        status = "died"
     return status, stream, timings, wall, qemu.returncode, qemu_out, console
 
 
@@ -186,8 +185,10 @@ def progress(args, text):
 def describe(status, args, qemu_rc, qemu_out, excerpt, stream):
     if status == "ok":
         return ""
-    where = stream.last("RUN")
-    during = f" while {where[1]} ran" if where else (" before userspace" if not stream.has("BOOTED") else "")
+    running = None
+    for m in stream.marks:
+        running = m[1] if m[0] == "RUN" else (None if m[0] == "DONE" else running)
+    during = f" while {running} ran" if running else (" before userspace" if not stream.has("BOOTED") else "")
     if status == "panic":
         line = next((l for l in excerpt if PANIC.search(l)), "")
         line = re.sub(r"^\[\s*[0-9.]+\]\s*", "", line.strip())

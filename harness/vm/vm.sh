@@ -160,7 +160,7 @@ resolve() {
 # auto: KVM only when a short test boot under it works (see accel.sh).
 choose_accel() {
   local chosen rc=0
-  chosen=$("$HERE/accel.sh" "$accel" "$image" "$work/base.cpio" "$CACHE") || rc=$?
+  chosen=$("$HERE/accel.sh" "$accel" "$image" "$work/base.cpio") || rc=$?
   ((rc == 0)) || die $EXIT_NO_QEMU "--accel kvm needs a usable /dev/kvm (read and write access)"
   if [[ $accel == auto ]]; then
     say "accelerator: $chosen$([[ $chosen == tcg ]] && echo ' (KVM is not usable here, or a test boot under it did not reach userspace)')"

@@ -17,12 +17,10 @@ shift 4
 runfiles=${TEST_SRCDIR:-$PWD/..}/${TEST_WORKSPACE:-ringcheck}
 vm=$runfiles/harness/vm
 reports=$runfiles/reports
-# The accelerator check's answer outlives one test (accel.sh keys it by boot id).
-cache=${RINGCHECK_CACHE:-/tmp/ringcheck-$(id -u)}
 
 source=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["source"])' "$kernel_json")
 release=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["release"])' "$kernel_json")
-accel=$("$vm/accel.sh" "${RINGCHECK_ACCEL:-auto}" "$vmlinuz" "$base" "$cache")
+accel=$("$vm/accel.sh" "${RINGCHECK_ACCEL:-auto}" "$vmlinuz" "$base")
 echo "$source: booting under $accel"
 
 results=${TEST_TMPDIR:-/tmp}/results
