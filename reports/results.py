@@ -162,11 +162,12 @@ def load(directory):
     # console, and one for every binary it never got to.
     vm = run.get("vm")
     if vm and vm.get("status", "ok") != "ok":
-        tests.append(_error_test("vm", "VM.GuestRanToTheEnd", vm.get("message") or f"the guest {vm['status']}",
+        ended = {"panic": "panicked", "hang": "hung"}.get(vm["status"], vm["status"])
+        tests.append(_error_test("vm", "VM.GuestRanToTheEnd", vm.get("message") or f"the guest {ended}",
                                  vm.get("console_excerpt", [])))
         for binary in vm.get("planned_binaries", []):
             if binary not in binaries and binary not in ends:
-                tests.append(_error_test(binary, binary, f"{binary} never ran: the guest {vm['status']} before"))
+                tests.append(_error_test(binary, binary, f"{binary} never ran: the guest {ended} before its turn"))
     if vm:
         if taint_before is None and vm.get("taint_before") is not None:
             taint_before = vm["taint_before"]

@@ -12,10 +12,10 @@ run.json's "vm" section saying how the guest ended: ok, panic (the console
 says so), hang (no progress within the timeout), or died (qemu ended without
 the guest saying END). Progress goes to stderr, one line per step.
 
-Exit status: 0 the guest ran to the end, 3 it panicked, hung or died (the
+Exit status: 0 the guest ran to the end, 6 it panicked, hung or died (the
 results directory says which, with a console excerpt), 2 qemu could not be
 started, 64 bad usage. --mode ping only boots to userspace and powers off:
-exit 0 when the guest got there in time, 3 when not.
+exit 0 when the guest got there in time, 6 when not.
 """
 
 import argparse
@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-EXIT_OK, EXIT_CANNOT_START, EXIT_GUEST_DIED, EXIT_USAGE = 0, 2, 3, 64
+EXIT_OK, EXIT_CANNOT_START, EXIT_GUEST_DIED, EXIT_USAGE = 0, 2, 6, 64
 BOOT_TIMEOUT_S = 120      # from qemu start to the guest's BOOTED mark, under TCG
 IDLE_MARGIN_S = 30        # beyond the per-binary timeout, for the guest to send its files
 MARK = "@@RINGCHECK "

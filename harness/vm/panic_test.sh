@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A guest kernel that panics is an ERROR for that kernel with its console,
-# and boot.py says so in one sentence with exit status 3.
+# and boot.py says so in one sentence with exit status 6.
 #
 #   panic_test.sh VMLINUZ BASE_CPIO
 set -euo pipefail
@@ -12,7 +12,7 @@ rc=0
 msg=$(python3 "$runfiles/harness/vm/boot.py" --kernel "$1" --initrd "$2" --out "$out" --accel tcg \
   --label panic --suite nop_test --append ringcheck.mode=panic 2>&1) || rc=$?
 echo "$msg"
-[[ $rc == 3 ]] || { echo "FAIL: boot.py exited $rc, want 3"; exit 1; }
+[[ $rc == 6 ]] || { echo "FAIL: boot.py exited $rc, want 6"; exit 1; }
 [[ $msg == *"the guest kernel panicked"*"Kernel panic - not syncing: sysrq triggered crash"* ]] ||
   { echo "FAIL: no one-sentence panic message"; exit 1; }
 rc=0

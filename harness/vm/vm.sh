@@ -7,8 +7,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/harness/vm
 cd "$ROOT"
 
-readonly EXIT_OK=0 EXIT_FAILED=1 EXIT_CANNOT_RUN=2 EXIT_GUEST_DIED=3 EXIT_NO_KERNEL=4 \
-  EXIT_NO_QEMU=5 EXIT_USAGE=64
+# Distinct from report.py's 3 (unreadable results) and 4 (cannot write) and
+# diff.py's 2, so a script can tell every failure of the family apart.
+readonly EXIT_OK=0 EXIT_FAILED=1 EXIT_CANNOT_RUN=2 EXIT_NO_QEMU=5 EXIT_GUEST_DIED=6 \
+  EXIT_NO_KERNEL=7 EXIT_USAGE=64
 readonly CACHE=${RINGCHECK_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/ringcheck}
 readonly QEMU=${RINGCHECK_QEMU:-qemu-system-x86_64}
 
@@ -56,9 +58,9 @@ of this machine's apt sources), RINGCHECK_VM_APPEND (more kernel parameters;
 ringcheck.mode=panic or ringcheck.mode=hang test the runner itself).
 
 Exit status: 0 nothing FAILed or ERRORed, 1 some test did, 2 could not run
-(build failure, unwritable output), 3 a guest panicked, hung or died,
-4 a kernel image does not exist or could not be downloaded, 5 qemu is
-missing or the requested accelerator does not work, 64 bad usage.
+(build failure, unwritable output), 5 qemu is missing or the requested
+accelerator does not work, 6 a guest panicked, hung or died, 7 a kernel
+image does not exist or could not be downloaded, 64 bad usage.
 EOF
 }
 
@@ -181,9 +183,9 @@ install_results() {
 
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 worst=$EXIT_OK
-note() {  # note CODE: keep the most serious outcome (4 > 3 > 1 > 0)
-  local rank=(0 1 0 2 3)
-  ((rank[$1] > rank[worst])) && worst=$1
+note() {  # note CODE: keep the most serious outcome (no kernel > guest died > FAIL > ok)
+  local -A rank=([$EXIT_OK]=0 [$EXIT_FAILED]=1 [$EXIT_GUEST_DIED]=2 [$EXIT_NO_KERNEL]=3)
+  ((rank[$1] > rank[$worst])) && worst=$1
   return 0
 }
 
@@ -208,7 +210,7 @@ for k in "${kernels[@]}"; do
     "${suite_names[@]}" || rc=$?
   case $rc in
     0) ;;
-    3) note $EXIT_GUEST_DIED ;;
+    6) note $EXIT_GUEST_DIED ;;
     *) die $EXIT_CANNOT_RUN "$k: qemu could not be run (exit $rc)" ;;
   esac
   [[ -d $staged ]] || die $EXIT_CANNOT_RUN "$k: the guest left no results"

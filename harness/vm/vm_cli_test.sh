@@ -25,7 +25,7 @@ expect 64 "name at least one kernel"
 expect 64 "unknown Debian kernel 'debian:9.9'" debian:9.9
 expect 64 "--accel takes auto, tcg or kvm" --accel fast debian:6.1
 expect 64 "unknown option '--frobnicate'" --frobnicate debian:6.1
-expect 4 "the kernel image /nonexistent/bzImage does not exist" /nonexistent/bzImage
+expect 7 "the kernel image /nonexistent/bzImage does not exist" /nonexistent/bzImage
 RINGCHECK_QEMU=/nonexistent/qemu expect 5 "/nonexistent/qemu is not installed" debian:6.1
 
 ((failures == 0)) && echo "all vm.sh usage checks passed"

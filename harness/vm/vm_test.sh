@@ -31,7 +31,7 @@ rc=0
 python3 "$vm/boot.py" --kernel "$vmlinuz" --initrd "$base" --initrd "$modules" --out "$results" \
   --source "$source" --release "$release" --accel "$accel" --timeout "${RINGCHECK_BINARY_TIMEOUT:-300}" \
   --label "${source%% *}" "${suites[@]}" || rc=$?
-((rc == 0 || rc == 3)) || {
+((rc == 0 || rc == 6)) || {
   echo "$source: qemu could not be run (boot.py exit $rc)"
   exit 1
 }
@@ -40,7 +40,7 @@ python3 "$reports/report.py" "$results" --out "$results" --summary || report_rc=
 if [[ -n ${TEST_UNDECLARED_OUTPUTS_DIR:-} ]]; then
   cp -r "$results" "$TEST_UNDECLARED_OUTPUTS_DIR/$release"
 fi
-if ((rc == 3)); then
+if ((rc == 6)); then
   echo "$source: the guest did not run to the end (see the ERROR above and console.log in the outputs)"
   exit 1
 fi
