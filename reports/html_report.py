@@ -229,6 +229,9 @@ def _fuzz(kernels):
     for k in with_fuzz:
         fz = k["fuzz"]
         out.append(f"<h3>{e(label(k))} <span class=muted>{e(fz.get('schema', ''))}</span></h3>")
+        if fz.get("error"):
+            out.append(f"<p class=red>{e(fz['error'])}</p>")
+            continue
         targets = fz.get("targets") if isinstance(fz.get("targets"), list) else []
         if not targets:
             out.append("<pre>" + e(str({x: y for x, y in fz.items() if not isinstance(y, (list, dict))})) + "</pre>")

@@ -112,8 +112,18 @@ def _kernel_section(k):
     unsupported = [f["id"] for f in caps.get("features", []) if not f["supported"]]
     out += ["### Features the probe did not find", ""]
     out += [", ".join(f"`{u}`" for u in unsupported) if unsupported else "none", ""]
-    if k.get("fuzz"):
-        out += ["### Fuzzing", "", f"`{_esc(k['fuzz'].get('schema', '?'))}`: see report.json", ""]
+    fuzz = k.get("fuzz")
+    if fuzz:
+        out += ["### Fuzzing", ""]
+        if fuzz.get("error"):
+            out += [f"- {_esc(fuzz['error'])}", ""]
+        for t in fuzz.get("targets") or []:
+            crashes = t.get("crashes", [])
+            n = len(crashes) if isinstance(crashes, list) else crashes
+            facts = ", ".join(f"{key} {_esc(v)}" for key, v in t.items()
+                              if key not in ("name", "target", "crashes") and not isinstance(v, (list, dict)))
+            out.append(f"- `{_esc(t.get('name') or t.get('target', '?'))}`: {n} crashes; {facts}")
+        out.append("")
     return out
 
 

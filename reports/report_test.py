@@ -155,6 +155,19 @@ class ReportTest(Fixture):
         self.assertIn("Kernel panic", errors["VM.GuestRanToTheEnd"]["kernel_log"][0])
         self.assertIn("setup_test", errors)
 
+    def test_fuzz_summary_is_carried_and_shown(self):
+        os.makedirs(os.path.join(self.old, "fuzz"))
+        fuzz = {"schema": "ringcheck.fuzz/1", "targets": [
+            {"name": "sqe_fuzzer", "execs": 120000, "execs_per_sec": 2000, "crashes": [{"id": "crash-1"}]}]}
+        with open(os.path.join(self.old, "fuzz", "fuzz-report.json"), "w") as f:
+            json.dump(fuzz, f)
+        _, rep, _ = self.report(self.old)
+        self.assertEqual(rep["kernels"][0]["fuzz"], fuzz)
+        with open(os.path.join(self.out, "report.html")) as f:
+            self.assertIn("sqe_fuzzer", f.read())
+        with open(os.path.join(self.out, "report.md")) as f:
+            self.assertIn("`sqe_fuzzer`: 1 crashes", f.read())
+
     def test_unreadable_input_keeps_the_earlier_report(self):
         self.report(self.old)
         with open(os.path.join(self.out, "report.json")) as f:

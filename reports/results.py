@@ -50,6 +50,15 @@ def _read_events(path):
     return events
 
 
+def _read_fuzz(directory):
+    """fuzz/fuzz-report.json (schema ringcheck.fuzz/1), if the run fuzzed. A
+    broken one is reported as such instead of hiding the test results."""
+    try:
+        return _read_json(os.path.join(directory, "fuzz", "fuzz-report.json"), required=False)
+    except ResultsError as e:
+        return {"schema": None, "error": str(e)}
+
+
 def unfinished(events):
     """Tests that started but never ended (the process died in them)."""
     open_tests = []
@@ -202,7 +211,7 @@ def load(directory):
         "summary": summary,
         "suites": per_binary,
         "health": health,
-        "fuzz": _read_json(os.path.join(directory, "fuzz", "fuzz-report.json"), required=False),
+        "fuzz": _read_fuzz(directory),
     }
 
 
