@@ -43,9 +43,8 @@ case $series in
     exit $EXIT_USAGE
     ;;
 esac
-# Modules the guest loads: soft-RoCE, the crc32 it asks the crypto API for
-# (crc32_generic; crc32_cryptoapi since 6.14), and a dummy netdev to put it on.
-readonly WANTED_MODULES=(rdma_rxe ib_uverbs crc32_generic crc32_cryptoapi dummy)
+# The modules the guest loads (soft-RoCE and what it needs; see modules.py).
+wanted_modules=$(python3 "$HERE/modules.py" --defaults)
 
 mkdir -p "$cache/apt/$suite" "$cache/kernels"
 cache=$(cd "$cache" && pwd)
@@ -103,7 +102,7 @@ done < <(apt-cache "${opts[@]}" pkgnames "linux-image-$series" 2>/dev/null | gre
 [[ -n $best ]] || fail "Debian $suite has no linux-image-$series*-amd64 package"
 
 kdir=$cache/kernels/${best}_$best_version
-if [[ -f $kdir/.complete && $(cat "$kdir/modules/wanted" 2>/dev/null) == "${WANTED_MODULES[*]}" ]]; then
+if [[ -f $kdir/.complete && $(cat "$kdir/modules/wanted" 2>/dev/null) == "$wanted_modules" ]]; then
   printf '%s\n' "$kdir"
   exit 0
 fi
@@ -134,8 +133,8 @@ moddir=$(find "$work/root/lib/modules" "$work/root/usr/lib/modules" -mindepth 1 
 [[ -n $moddir ]] || fail "$best has no modules directory"
 release=$(basename "$moddir")
 cp "$image" "$work/out/vmlinuz"
-python3 "$HERE/modules.py" "$moddir" "$work/out/modules" "${WANTED_MODULES[@]}"
-echo "${WANTED_MODULES[*]}" >"$work/out/modules/wanted"
+python3 "$HERE/modules.py" "$moddir" "$work/out/modules"
+echo "$wanted_modules" >"$work/out/modules/wanted"
 
 pkg_list=()
 for pkg in "${packages[@]}"; do pkg_list+=("$pkg $(version_of "$pkg")"); done

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Pick kernel modules and their dependencies out of an unpacked kernel package.
 
-    modules.py MODULES_ROOT OUT_DIR NAME...
+    modules.py MODULES_ROOT OUT_DIR [NAME...]
+    modules.py --defaults
 
 MODULES_ROOT is lib/modules/<release> (or usr/lib/modules/<release>) of an
 unpacked Debian kernel package, which has no modules.dep (depmod runs at
@@ -10,7 +11,8 @@ The named modules and everything they depend on are written to OUT_DIR
 uncompressed (busybox insmod cannot read .ko.xz or .ko.zst), and
 OUT_DIR/load-order lists them so that each comes after its dependencies.
 A name the kernel does not have as a module (built in, or absent) is noted
-in OUT_DIR/missing and skipped.
+in OUT_DIR/missing and skipped. Without names, the modules a ringcheck guest
+loads (DEFAULTS; --defaults prints them).
 """
 
 import gzip
@@ -21,6 +23,9 @@ import subprocess
 import sys
 
 SUFFIXES = (".ko", ".ko.xz", ".ko.zst", ".ko.gz")
+# Soft-RoCE, the crc32 it asks the crypto API for (crc32_generic;
+# crc32_cryptoapi since 6.14), and a dummy netdev to put it on.
+DEFAULTS = ("rdma_rxe", "ib_uverbs", "crc32_generic", "crc32_cryptoapi", "dummy")
 
 
 def module_name(filename):
@@ -67,10 +72,13 @@ def modinfo(elf):
 
 
 def main(argv):
-    if len(argv) < 4:
+    if argv[1:] == ["--defaults"]:
+        print(" ".join(DEFAULTS))
+        return 0
+    if len(argv) < 3 or argv[1].startswith("-"):
         print(__doc__.strip(), file=sys.stderr)
         return 64
-    root, out, wanted = argv[1], argv[2], argv[3:]
+    root, out, wanted = argv[1], argv[2], argv[3:] or list(DEFAULTS)
     files = {}
     for d, _, names in os.walk(root):
         for n in names:

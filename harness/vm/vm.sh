@@ -149,10 +149,10 @@ resolve() {
       release=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["release"])' "$dir/kernel.json")
       ;;
     *)
-      image=${k%%:*} modules="" source="image $(basename "$image")" release=unknown
+      image=${k%%:*} modules="" source="image $(realpath "$image")" release=unknown
       if [[ $k == *:* ]]; then
         modules=$work/modules.$RANDOM
-        python3 "$HERE/modules.py" "${k#*:}" "$modules" rdma_rxe ib_uverbs crc32_generic crc32_cryptoapi dummy ||
+        python3 "$HERE/modules.py" "${k#*:}" "$modules" ||
           return $EXIT_NO_KERNEL
       fi
       ;;
@@ -199,6 +199,8 @@ for k in "${kernels[@]}"; do
     continue
   fi
   choose_accel
+  label=$k
+  [[ $k == debian:* ]] || label=$(basename "$image")
   initrd=(--initrd "$work/base.cpio")
   if [[ -n $modules ]]; then
     "$HERE/initramfs.sh" modules "$work/modules.cpio" "$modules" && initrd+=(--initrd "$work/modules.cpio")
@@ -206,7 +208,7 @@ for k in "${kernels[@]}"; do
   staged=$work/results.$RANDOM
   rc=0
   python3 "$HERE/boot.py" --kernel "$image" "${initrd[@]}" --out "$staged" --source "$source" \
-    --release "$release" --accel "$accel" --timeout "$timeout" --label "$k" --commit "$commit" \
+    --release "$release" --accel "$accel" --timeout "$timeout" --label "$label" --commit "$commit" \
     "${suite_names[@]}" || rc=$?
   case $rc in
     0) ;;
