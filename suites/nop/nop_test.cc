@@ -148,7 +148,9 @@ TEST_P(Nop, RingsWrapAround) {
       ASSERT_TRUE(seen.insert(c.user_data).second);
     }
   }
-  // The kernel's SQ head caught up with everything submitted.
+  // The kernel's SQ head caught up with everything submitted (an SQPOLL
+  // thread publishes it after posting the CQEs).
+  WaitSqConsumed();
   io_uring* r = ring().get();
   EXPECT_EQ(*r->sq.khead, *r->sq.ktail);
   EXPECT_EQ(*r->cq.khead, *r->cq.ktail);
