@@ -83,7 +83,8 @@ def _features(report, kernels):
         f'<th class=c title="{e(k["release"])}">{e(label(k))}</th>' for k in kernels) + "</tr>"
     out = ["<h2 id=features>Features &times; kernels</h2>",
            '<div class="legend muted">' + "".join(
-               f'<span class="{s}">{SYMBOL[s]} {s}</span>' for s in ("supported", "unsupported", "FAIL", "XFAIL", "ERROR"))
+               f'<span class="{s}">{SYMBOL[s] + " " if SYMBOL[s] != s else ""}{s}</span>'
+               for s in ("supported", "unsupported", "FAIL", "XFAIL", "ERROR"))
            + '<span class="backport">backport</span><span class="missing">missing</span>'
              " (probe against the mainline version). A feature shows FAIL/XFAIL/ERROR when a test that needs it did.</div>",
            '<div class=grid>']
