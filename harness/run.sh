@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# ./ringcheck run: every conformance suite on the running kernel, one results
+# directory, and the report made from it.
+#
+# Results directory layout (what reports/report.py reads):
+#   run.json            this run: kernel, source, times, each binary's end
+#   capabilities.json   the capability snapshot (harness/probe)
+#   suites/<binary>.jsonl  the recorder's events, one JSON object a line
+#   logs/<binary>.log   each binary's own output
+#   report.json, report.md
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+readonly EXIT_OK=0 EXIT_FAILED=1 EXIT_CANNOT_RUN=2 EXIT_USAGE=64
+readonly BINARY_TIMEOUT=${RINGCHECK_BINARY_TIMEOUT:-300}
+readonly MAX_RESTARTS=3
+
+say() { printf 'ringcheck run: %s\n' "$*" >&2; }
+die() {
+  local code=$1
+  shift
+  say "$*"
+  exit "$code"
+}
+
+usage() {
+  cat <<'EOF'
+usage: ./ringcheck run [--out DIR] [--jobs N] [--filter GTEST_FILTER]
+
+Runs every conformance suite on the running kernel and writes one results
+directory (default: results/<kernel release>) with the gtest verdicts, the
+capability snapshot, kernel health, and report.json / report.md.
+
+An existing DIR is kept: it is renamed to DIR.<its time> first.
+
+Exit status: 0 nothing FAILed or ERRORed, 1 something did, 2 could not run
+(io_uring disabled, build failure, unwritable output), 64 bad usage.
+EOF
+}
+
+out="" jobs=2 filter="*"
+while (($# > 0)); do
+  case "$1" in
+    --out)
+      [[ $# -ge 2 ]] || die $EXIT_USAGE "--out needs a directory"
+      out=$2
+      shift 2
+      ;;
+    --jobs)
+      [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die $EXIT_USAGE "--jobs needs a positive number"
+      jobs=$2
+      shift 2
+      ;;
+    --filter)
+      [[ $# -ge 2 ]] || die $EXIT_USAGE "--filter needs a gtest filter"
+      filter=$2
+      shift 2
+      ;;
+    -h | --help)
+      usage
+      exit $EXIT_OK
+      ;;
+    *) die $EXIT_USAGE "unknown argument '$1' (try --help)" ;;
+  esac
+done
+
+release=$(uname -r)
+[[ -n $out ]] || out="results/$release"
+
+# Build the probe and every suite binary.
+say "building the suites"
+if ! bazel build --noshow_progress //harness:probe //suites/... >/tmp/ringcheck-build.$$.log 2>&1; then
+  tail -n 20 /tmp/ringcheck-build.$$.log >&2
+  die $EXIT_CANNOT_RUN "the build failed (full log: /tmp/ringcheck-build.$$.log)"
+fi
+rm -f /tmp/ringcheck-build.$$.log
+bin_dir=$(bazel info bazel-bin 2>/dev/null)
+mapfile -t labels < <(bazel query --noshow_progress 'attr(tags, "conformance", tests(//suites/...))' 2>/dev/null | sort)
+((${#labels[@]} > 0)) || die $EXIT_CANNOT_RUN "no conformance suites found under //suites"
+
+# Work in a fresh directory beside the destination; move it into place at the end.
+parent=$(dirname "$out")
+mkdir -p "$parent" 2>/dev/null || die $EXIT_CANNOT_RUN "cannot create $parent"
+work=$(mktemp -d "$parent/.ringcheck-run.XXXXXX") || die $EXIT_CANNOT_RUN "cannot write in $parent"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/suites" "$work/logs"
+
+if ! "$bin_dir/harness/probe" --out "$work/capabilities.json"; then
+  rc=$?
+  if ((rc == 3)); then
+    setup_error=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["setup_error"])' "$work/capabilities.json" 2>/dev/null || echo "?")
+    die $EXIT_CANNOT_RUN "io_uring cannot be used on this kernel (io_uring_setup: $setup_error; kernel.io_uring_disabled=$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo absent))"
+  fi
+  die $EXIT_CANNOT_RUN "the capability probe failed (exit $rc)"
+fi
+
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+start_ns=$(date +%s%N)
+
+# Runs one suite binary; restarts it past a test that crashed the process so
+# one crash costs one ERROR, not the rest of the suite.
+run_binary() {
+  local label=$1 path name rc skip="" attempt=0 crashed
+  path="$bin_dir/$(sed -e 's|^//||' -e 's|:|/|' <<<"$label")"
+  name=$(basename "$path")
+  while :; do
+    rc=0
+    RINGCHECK_RESULTS_DIR="$work" RINGCHECK_EXPECTATIONS="$ROOT/expectations" \
+      timeout --kill-after=5 "$BINARY_TIMEOUT" "$path" --gtest_filter="$filter${skip:+-$skip}" \
+      >>"$work/logs/$name.log" 2>&1 || rc=$?
+    printf '{"binary":"%s","label":"%s","attempt":%d,"exit_code":%d}\n' "$name" "$label" "$attempt" "$rc" \
+      >>"$work/binaries.jsonl"
+    ((rc <= 1)) && return 0
+    # Exit 124/137: timeout; >128: a signal. Find the test that never ended.
+    crashed=$(python3 "$ROOT/reports/results.py" unfinished "$work/suites/$name.jsonl" 2>/dev/null | tail -n 1)
+    attempt=$((attempt + 1))
+    [[ -n $crashed && $attempt -le $MAX_RESTARTS ]] || return 0
+    skip="${skip:+$skip:}$crashed"
+  done
+}
+
+say "running ${#labels[@]} suites on Linux $release"
+running=0
+for label in "${labels[@]}"; do
+  run_binary "$label" &
+  running=$((running + 1))
+  if ((running >= jobs)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+done
+wait
+
+duration_ms=$((($(date +%s%N) - start_ns) / 1000000))
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+python3 - "$work/run.json" "$release" "$started" "$duration_ms" "$commit" <<'EOF'
+import json, sys
+path, release, started, duration_ms, commit = sys.argv[1:]
+json.dump({"schema": "ringcheck.run/1", "kernel_release": release, "source": "host",
+           "started": started, "duration_ms": int(duration_ms), "ringcheck_commit": commit},
+          open(path, "w"), indent=1)
+EOF
+
+# Move into place, keeping any earlier results under a dated name.
+if [[ -e $out ]]; then
+  stamp=$(date -u -r "$out" +%Y%m%dT%H%M%SZ 2>/dev/null || date -u +%Y%m%dT%H%M%SZ)
+  mv "$out" "$out.$stamp" || die $EXIT_CANNOT_RUN "cannot move the earlier $out aside"
+  say "earlier results kept as $out.$stamp"
+fi
+mv "$work" "$out"
+trap - EXIT
+
+rc=0
+python3 "$ROOT/reports/report.py" "$out" --out "$out" --summary || rc=$?
+case $rc in
+  0) exit $EXIT_OK ;;
+  1) exit $EXIT_FAILED ;;
+  *) die $EXIT_CANNOT_RUN "the report could not be written (exit $rc)" ;;
+esac

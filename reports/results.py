@@ -1,0 +1,180 @@
+"""Reading results directories: the one place that knows their layout.
+
+A results directory (written by ./ringcheck run, or by the VM runner for a
+guest kernel) holds run.json, capabilities.json, suites/<binary>.jsonl and
+optionally binaries.jsonl and fuzz/fuzz-report.json. load() turns one into a
+plain dict that report.py and diff.py share.
+"""
+
+import json
+import os
+import sys
+
+VERDICTS = ("PASS", "FAIL", "SKIP", "XFAIL", "ERROR")
+
+
+class ResultsError(Exception):
+    """A results directory that cannot be read; the message is one sentence."""
+
+
+def _read_json(path, required):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        if required:
+            raise ResultsError(f"{path} is missing")
+        return None
+    except (OSError, ValueError) as e:
+        raise ResultsError(f"{path} cannot be read: {e}")
+
+
+def _read_events(path):
+    events = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    events.append(json.loads(line))
+                except ValueError:
+                    # A line cut short by a crash: keep what came before it.
+                    events.append({"event": "corrupt", "line": number})
+    except OSError as e:
+        raise ResultsError(f"{path} cannot be read: {e}")
+    return events
+
+
+def unfinished(events):
+    """Tests that started but never ended (the process died in them)."""
+    open_tests = []
+    for e in events:
+        if e.get("event") == "start":
+            open_tests.append(e["test"])
+        elif e.get("event") == "end" and e.get("test") in open_tests:
+            open_tests.remove(e["test"])
+    return open_tests
+
+
+def _binary_ends(path):
+    """binary name -> list of exit codes of its attempts (binaries.jsonl)."""
+    ends = {}
+    if not os.path.exists(path):
+        return ends
+    for e in _read_events(path):
+        if "binary" in e:
+            ends.setdefault(e["binary"], []).append(e.get("exit_code", 0))
+    return ends
+
+
+def _describe_exit(code):
+    if code in (124, 137):
+        return "timed out"
+    if code > 128:
+        return f"killed by signal {code - 128}"
+    return f"exited {code}"
+
+
+def load(directory):
+    if not os.path.isdir(directory):
+        raise ResultsError(f"{directory} is not a results directory")
+    run = _read_json(os.path.join(directory, "run.json"), required=True)
+    caps = _read_json(os.path.join(directory, "capabilities.json"), required=False)
+    suites_dir = os.path.join(directory, "suites")
+    if not os.path.isdir(suites_dir):
+        raise ResultsError(f"{directory} has no suites/ directory")
+    ends = _binary_ends(os.path.join(directory, "binaries.jsonl"))
+
+    tests, health_problems = [], []
+    taint_before, taint_after, kmsg_readable = None, None, False
+    binaries = sorted(f[:-6] for f in os.listdir(suites_dir) if f.endswith(".jsonl"))
+    for binary in binaries:
+        events = _read_events(os.path.join(suites_dir, binary + ".jsonl"))
+        codes = ends.get(binary, [])
+        for e in events:
+            kind = e.get("event")
+            if kind == "end":
+                tests.append({
+                    "binary": binary,
+                    "name": e["test"],
+                    "suite": e.get("suite", ""),
+                    "param": e.get("param"),
+                    "verdict": e["verdict"],
+                    "reason": e.get("reason", ""),
+                    "rules": e.get("rules", []),
+                    "messages": e.get("messages", []),
+                    "duration_ms": e.get("duration_ms", 0),
+                    "kernel_log": e.get("kernel_log", []),
+                    "unexpected_pass": e.get("unexpected_pass", False),
+                })
+            elif kind == "program_start":
+                t = e.get("taint", -1)
+                if t >= 0:
+                    taint_before = t if taint_before is None else min(taint_before, t)
+            elif kind == "program_end":
+                t = e.get("taint_after", -1)
+                if t >= 0:
+                    taint_after = t if taint_after is None else max(taint_after, t)
+                kmsg_readable = kmsg_readable or e.get("kernel_log_readable", False)
+                health_problems.extend(e.get("kernel_log", []))
+        crash = next((_describe_exit(c) for c in codes if c > 1), "ended early")
+        for name in unfinished(events):
+            tests.append({
+                "binary": binary, "name": name, "suite": name.rsplit(".", 1)[0],
+                "param": None, "verdict": "ERROR", "reason": "",
+                "rules": [], "messages": [f"the test process {crash} during this test"],
+                "duration_ms": 0, "kernel_log": [], "unexpected_pass": False,
+            })
+    for binary, codes in sorted(ends.items()):
+        if binary not in binaries:
+            tests.append({
+                "binary": binary, "name": binary, "suite": binary, "param": None,
+                "verdict": "ERROR", "reason": "", "rules": [],
+                "messages": [f"{binary} {_describe_exit(codes[-1])} before recording anything"],
+                "duration_ms": 0, "kernel_log": [], "unexpected_pass": False,
+            })
+
+    summary = {v: 0 for v in VERDICTS}
+    per_binary = {}
+    for t in tests:
+        summary[t["verdict"]] += 1
+        per_binary.setdefault(t["binary"], {v: 0 for v in VERDICTS})[t["verdict"]] += 1
+    summary["total"] = len(tests)
+    tainted = taint_before is not None and taint_after is not None and taint_after != taint_before
+    health = {
+        "taint_before": taint_before,
+        "taint_after": taint_after,
+        "kernel_log_readable": kmsg_readable,
+        "problems": sorted(set(health_problems)),
+        "red": bool(tainted or health_problems),
+    }
+    release = run.get("kernel_release") or (caps or {}).get("kernel", {}).get("release", "unknown")
+    return {
+        "id": release,
+        "release": release,
+        "source": run.get("source", "host"),
+        "dir": directory,
+        "run": run,
+        "capabilities": caps,
+        "tests": tests,
+        "summary": summary,
+        "suites": per_binary,
+        "health": health,
+        "fuzz": _read_json(os.path.join(directory, "fuzz", "fuzz-report.json"), required=False),
+    }
+
+
+def main(argv):
+    # results.py unfinished FILE.jsonl: the tests a crashed binary never finished.
+    if len(argv) == 3 and argv[1] == "unfinished":
+        for name in unfinished(_read_events(argv[2])):
+            print(name)
+        return 0
+    print("usage: results.py unfinished FILE.jsonl", file=sys.stderr)
+    return 64
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
