@@ -62,6 +62,9 @@ io_uring_sqe* Ring::NextSqe() {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   if (sqe == nullptr) {
     io_uring_submit(&ring_);
+    // An SQPOLL thread consumes SQEs on its own time: wait until it has
+    // made room (returns at once on other rings).
+    io_uring_sqring_wait(&ring_);
     sqe = io_uring_get_sqe(&ring_);
   }
   return sqe;
