@@ -1,6 +1,7 @@
 #include "suites/cqe/cqe_helpers.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -93,7 +94,28 @@ void QueueFailingRead(Ring& ring, uint64_t user_data, uint8_t sqe_flags) {
   sqe->flags = sqe_flags;
 }
 
+namespace {
+
+// On an SQPOLL ring io_uring_submit() returns how many SQEs the kernel
+// thread has not consumed yet, earlier ones included. Waits (bounded) until
+// the thread has consumed everything published so far, waking it if idle.
+void WaitSqConsumed(Ring& ring) {
+  io_uring* r = ring.get();
+  if (!(r->flags & IORING_SETUP_SQPOLL)) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (io_uring_smp_load_acquire(r->sq.khead) != *r->sq.ktail &&
+         std::chrono::steady_clock::now() < deadline) {
+    if (IO_URING_READ_ONCE(*r->sq.kflags) & IORING_SQ_NEED_WAKEUP) {
+      io_uring_enter(r->ring_fd, 0, 0, IORING_ENTER_SQ_WAKEUP, nullptr);
+    }
+    sched_yield();
+  }
+}
+
+}  // namespace
+
 ::testing::AssertionResult SubmitExpect(Ring& ring, int n) {
+  WaitSqConsumed(ring);
   int ret = ring.Submit();
   if (ret == n) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
@@ -115,6 +137,43 @@ std::vector<Cqe> WithUserData(const std::vector<Cqe>& cqes, uint64_t user_data) 
     if (c.user_data == user_data) out.push_back(c);
   }
   return out;
+}
+
+::testing::AssertionResult ExactlyThese(const std::vector<Cqe>& got,
+                                        const std::vector<Want>& want) {
+  std::vector<bool> used(got.size(), false);
+  std::string missing;
+  for (const Want& w : want) {
+    bool found = false;
+    for (size_t i = 0; i < got.size() && !found; ++i) {
+      if (!used[i] && got[i].user_data == w.user_data && got[i].res == w.res) {
+        used[i] = found = true;
+      }
+    }
+    if (!found) {
+      missing += " {ud=" + std::to_string(w.user_data) + " res=" + ResultName(w.res) + "}";
+    }
+  }
+  std::vector<Cqe> extra;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!used[i]) extra.push_back(got[i]);
+  }
+  if (missing.empty() && extra.empty()) return ::testing::AssertionSuccess();
+  ::testing::AssertionResult r = ::testing::AssertionFailure();
+  if (!missing.empty()) r << "missing:" << missing << "; ";
+  if (!extra.empty()) r << "unexpected: " << Describe(extra) << "; ";
+  return r << "got " << Describe(got);
+}
+
+::testing::AssertionResult ArrivedInOrder(const std::vector<Cqe>& got,
+                                          const std::vector<uint64_t>& user_datas) {
+  size_t next = 0;
+  for (const Cqe& c : got) {
+    if (next < user_datas.size() && c.user_data == user_datas[next]) ++next;
+  }
+  if (next == user_datas.size()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "CQE of user_data " << user_datas[next]
+                                       << " missing or out of order in " << Describe(got);
 }
 
 namespace {

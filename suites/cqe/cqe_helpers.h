@@ -55,7 +55,9 @@ void QueueNop(Ring& ring, uint64_t user_data, uint8_t sqe_flags = 0);
 void QueueFailingRead(Ring& ring, uint64_t user_data, uint8_t sqe_flags = 0);
 io_uring_sqe* QueueSqe(Ring& ring, uint64_t user_data, uint8_t sqe_flags);
 
-// Submits what is queued and expects `n` SQEs consumed.
+// Submits what is queued and expects `n` SQEs consumed. On SQPOLL rings it
+// first waits until the kernel thread consumed earlier submissions, so the
+// count is this submission's alone.
 ::testing::AssertionResult SubmitExpect(Ring& ring, int n);
 
 // Reaps until no CQE has arrived for kNoMore (after at least `count`).
@@ -63,6 +65,19 @@ std::vector<Cqe> ReapAll(Ring& ring, size_t count);
 
 // The CQEs of one user_data, in arrival order.
 std::vector<Cqe> WithUserData(const std::vector<Cqe>& cqes, uint64_t user_data);
+
+// One completion a test expects.
+struct Want {
+  uint64_t user_data;
+  int32_t res;
+};
+// `got` holds exactly the CQEs of `want`, one each (matched by user_data and
+// res, in any order), and no other.
+::testing::AssertionResult ExactlyThese(const std::vector<Cqe>& got,
+                                        const std::vector<Want>& want);
+// The CQEs of `user_datas` arrived in that order.
+::testing::AssertionResult ArrivedInOrder(const std::vector<Cqe>& got,
+                                          const std::vector<uint64_t>& user_datas);
 
 // Probes of the running kernel, each measured once per process on a scratch
 // ring: true unless the kernel refuses the request with -EINVAL, which is
