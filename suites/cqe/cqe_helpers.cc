@@ -94,11 +94,6 @@ void QueueFailingRead(Ring& ring, uint64_t user_data, uint8_t sqe_flags) {
   sqe->flags = sqe_flags;
 }
 
-namespace {
-
-// On an SQPOLL ring io_uring_submit() returns how many SQEs the kernel
-// thread has not consumed yet, earlier ones included. Waits (bounded) until
-// the thread has consumed everything published so far, waking it if idle.
 void WaitSqConsumed(Ring& ring) {
   io_uring* r = ring.get();
   if (!(r->flags & IORING_SETUP_SQPOLL)) return;
@@ -111,8 +106,6 @@ void WaitSqConsumed(Ring& ring) {
     sched_yield();
   }
 }
-
-}  // namespace
 
 ::testing::AssertionResult SubmitExpect(Ring& ring, int n) {
   WaitSqConsumed(ring);

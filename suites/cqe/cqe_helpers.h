@@ -55,6 +55,13 @@ void QueueNop(Ring& ring, uint64_t user_data, uint8_t sqe_flags = 0);
 void QueueFailingRead(Ring& ring, uint64_t user_data, uint8_t sqe_flags = 0);
 io_uring_sqe* QueueSqe(Ring& ring, uint64_t user_data, uint8_t sqe_flags);
 
+// On an SQPOLL ring io_uring_submit() returns how many SQEs the kernel
+// thread has not consumed yet, earlier ones included. Waits (bounded) until
+// the thread has consumed, issued and completed everything published so
+// far (it moves the SQ head after flushing completions), waking it if idle.
+// Returns at once on other rings, where submission is synchronous.
+void WaitSqConsumed(Ring& ring);
+
 // Submits what is queued and expects `n` SQEs consumed. On SQPOLL rings it
 // first waits until the kernel thread consumed earlier submissions, so the
 // count is this submission's alone.
