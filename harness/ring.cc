@@ -1,5 +1,6 @@
 #include "harness/ring.h"
 
+#include <sched.h>
 #include <sys/mman.h>
 
 #include <cerrno>
@@ -62,10 +63,18 @@ io_uring_sqe* Ring::NextSqe() {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   if (sqe == nullptr) {
     io_uring_submit(&ring_);
-    // An SQPOLL thread consumes SQEs on its own time: wait until it has
-    // made room (returns at once on other rings).
+    sqe = io_uring_get_sqe(&ring_);
+  }
+  // An SQPOLL thread consumes SQEs on its own time. IORING_ENTER_SQ_WAIT
+  // returns once the thread has fetched an SQE, which can be before it
+  // publishes the new SQ head that io_uring_get_sqe() reads: wait again
+  // until the head moves (bounded).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (sqe == nullptr && (ring_.flags & IORING_SETUP_SQPOLL) &&
+         std::chrono::steady_clock::now() < deadline) {
     io_uring_sqring_wait(&ring_);
     sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) sched_yield();
   }
   return sqe;
 }
