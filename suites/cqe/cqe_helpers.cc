@@ -257,22 +257,5 @@ bool SendZcReportUsageSupported() {
   return ok;
 }
 
-bool NopInjectResultSupported() {
-  static const bool ok = [] {
-    io_uring ring;
-    if (io_uring_queue_init(2, &ring, 0) != 0) return false;
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-    io_uring_prep_nop(sqe);
-    sqe->nop_flags = IORING_NOP_INJECT_RESULT;
-    sqe->len = 7;
-    io_uring_cqe* cqe = nullptr;
-    bool ok = io_uring_submit_and_wait(&ring, 1) == 1 && io_uring_peek_cqe(&ring, &cqe) == 0 &&
-              cqe->res == 7;
-    io_uring_queue_exit(&ring);
-    return ok;
-  }();
-  return ok;
-}
-
 }  // namespace cqe
 }  // namespace ringcheck

@@ -20,12 +20,6 @@
 namespace ringcheck {
 namespace cqe {
 
-// Every CQE flag the uapi we build with defines (IORING_CQE_F_TSTAMP_HW
-// excepted: it needs a NIC with hardware timestamps).
-constexpr uint32_t kAllFlags = IORING_CQE_F_BUFFER | IORING_CQE_F_MORE |
-                               IORING_CQE_F_SOCK_NONEMPTY | IORING_CQE_F_NOTIF |
-                               IORING_CQE_F_BUF_MORE | IORING_CQE_F_SKIP | IORING_CQE_F_32;
-
 // How long to wait for a CQE that must NOT come. Completions the kernel owes
 // arrive within microseconds; this only bounds how long a test looks.
 constexpr auto kNoMore = std::chrono::milliseconds(50);
@@ -95,7 +89,6 @@ bool AcceptDontwaitSupported();   // IORING_ACCEPT_DONTWAIT (6.10, with accept's
 bool RecvMultishotSupported();    // IORING_RECV_MULTISHOT (6.0)
 bool TimeoutMultishotSupported(); // IORING_TIMEOUT_MULTISHOT (6.4)
 bool SendZcReportUsageSupported();  // IORING_SEND_ZC_REPORT_USAGE (6.2)
-bool NopInjectResultSupported();  // IORING_NOP_INJECT_RESULT (res = sqe->len)
 
 }  // namespace cqe
 }  // namespace ringcheck
