@@ -13,6 +13,7 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "harness/errno_names.h"
 #include "harness/json.h"
@@ -306,7 +307,15 @@ Capabilities MeasureCapabilities() {
 }
 
 const Capabilities& Caps() {
-  static const Capabilities* caps = new Capabilities(MeasureCapabilities());
+  // Measured in a thread of its own: the probe submits and registers ring
+  // fds, which gives the calling task an io_uring context, and tests about
+  // per-task state (registered ring slots, SINGLE_ISSUER) want the test
+  // thread to start without one.
+  static const Capabilities* caps = [] {
+    auto* measured = new Capabilities();
+    std::thread([measured] { *measured = MeasureCapabilities(); }).join();
+    return measured;
+  }();
   return *caps;
 }
 

@@ -32,7 +32,10 @@ int main(int argc, char** argv) {
                  "every test will SKIP\n",
                  ringcheck::ResultName(ringcheck::Caps().setup_error).c_str());
   }
-  RUN_ALL_TESTS();
+  // The exit status comes from the recorder's verdicts, not GoogleTest's:
+  // an expected failure (XFAIL) must not fail the run.
+  const int gtest_status = RUN_ALL_TESTS();
+  (void)gtest_status;
   const ringcheck::RunTotals& t = recorder->totals();
   std::printf("ringcheck %s: %d passed, %d failed, %d skipped, %d xfail\n", binary.c_str(),
               t.pass, t.fail, t.skip, t.xfail);

@@ -1,0 +1,129 @@
+// Memory registration and fork with a real RDMA device (soft-RoCE will do):
+// ibv_reg_mr marks the registered pages, ibv_dereg_mr unmarks them, and a
+// registration made before ibv_fork_init makes it too late (ibv_fork_init(3);
+// rules F7, F10 of spec/semantics.md). Without a device these SKIP.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "harness/child_probe.h"
+#include "harness/matchers.h"
+#include "harness/pages.h"
+#include "suites/verbs/verbs_support.h"
+
+namespace ringcheck {
+namespace {
+
+// In the fresh child: the first device, opened, with a protection domain;
+// released in reverse order.
+class Device {
+ public:
+  Device() {
+    int n = 0;
+    list_ = ibv_get_device_list(&n);
+    if (list_ == nullptr || n == 0) return;
+    context_ = ibv_open_device(list_[0]);
+    if (context_ != nullptr) pd_ = ibv_alloc_pd(context_);
+  }
+  ~Device() {
+    if (pd_ != nullptr) ibv_dealloc_pd(pd_);
+    if (context_ != nullptr) ibv_close_device(context_);
+    if (list_ != nullptr) ibv_free_device_list(list_);
+  }
+  ibv_pd* pd() const { return pd_; }
+
+ private:
+  ibv_device** list_ = nullptr;
+  ibv_context* context_ = nullptr;
+  ibv_pd* pd_ = nullptr;
+};
+
+constexpr long kNoPd = -100;
+constexpr long kNoMr = -101;
+
+// F10: ibv_reg_mr after ibv_fork_init marks the registered page: gone in a
+// child, while the page next to it stays.
+TEST(RegisteredMr, PagesFaultInChildAfterForkInit) {
+  RINGCHECK_RULE("F10");
+  REQUIRE_RDMA_DEVICE();
+  if (!ForkInitTracksRanges()) {
+    GTEST_SKIP() << "environment:rdma_copy_on_fork (libibverbs does not track ranges here)";
+  }
+  Pages pages(3);
+  ASSERT_TRUE(pages.ok());
+  ChildValues got;
+  ASSERT_TRUE(InFreshProcess({}, [&] {
+    got[0] = ibv_fork_init();
+    Device dev;
+    if (dev.pd() == nullptr) {
+      got[1] = kNoPd;
+      return;
+    }
+    ibv_mr* mr = ibv_reg_mr(dev.pd(), pages.page(1), PageSize(), IBV_ACCESS_LOCAL_WRITE);
+    got[1] = mr != nullptr ? 0 : kNoMr;
+    got[2] = SeenByFork(pages.page(1));
+    got[3] = SeenByFork(pages.page(2));
+    if (mr != nullptr) ibv_dereg_mr(mr);
+  }));
+  EXPECT_EQ(got[0], 0) << "rule F6";
+  ASSERT_EQ(got[1], 0) << "device setup or ibv_reg_mr failed";
+  EXPECT_EQ(PageSeen(got[2]), kFaults) << "the registered page (rule F10)";
+  EXPECT_EQ(PageSeen(got[3]), kReadable) << "the page after it (rule F10)";
+}
+
+// F10: ibv_dereg_mr unmarks the pages again.
+TEST(RegisteredMr, DeregBringsThePageBack) {
+  RINGCHECK_RULE("F10");
+  REQUIRE_RDMA_DEVICE();
+  if (!ForkInitTracksRanges()) {
+    GTEST_SKIP() << "environment:rdma_copy_on_fork (libibverbs does not track ranges here)";
+  }
+  Pages pages(1);
+  ASSERT_TRUE(pages.ok());
+  ChildValues got;
+  ASSERT_TRUE(InFreshProcess({}, [&] {
+    got[0] = ibv_fork_init();
+    Device dev;
+    if (dev.pd() == nullptr) {
+      got[1] = kNoPd;
+      return;
+    }
+    ibv_mr* mr = ibv_reg_mr(dev.pd(), pages.page(0), PageSize(), IBV_ACCESS_LOCAL_WRITE);
+    got[1] = mr != nullptr ? 0 : kNoMr;
+    if (mr == nullptr) return;
+    got[2] = SeenByFork(pages.page(0));
+    got[3] = ibv_dereg_mr(mr);
+    got[4] = SeenByFork(pages.page(0));
+  }));
+  EXPECT_EQ(got[0], 0) << "rule F6";
+  ASSERT_EQ(got[1], 0) << "device setup or ibv_reg_mr failed";
+  EXPECT_EQ(PageSeen(got[2]), kFaults) << "while registered (rule F10)";
+  EXPECT_EQ(got[3], 0) << "ibv_dereg_mr";
+  EXPECT_EQ(PageSeen(got[4]), kReadable) << "after ibv_dereg_mr (rule F10)";
+}
+
+// F7: a memory registration before ibv_fork_init makes ibv_fork_init fail
+// with EINVAL (except where a copy-on-fork kernel makes it return 0 first).
+TEST(ForkInit, AfterRegMrIsEinval) {
+  RINGCHECK_RULE("F6 F7");
+  REQUIRE_RDMA_DEVICE();
+  Pages pages(1);
+  ASSERT_TRUE(pages.ok());
+  ChildValues got;
+  ASSERT_TRUE(InFreshProcess({}, [&] {
+    Device dev;
+    if (dev.pd() == nullptr) {
+      got[0] = kNoPd;
+      return;
+    }
+    ibv_mr* mr = ibv_reg_mr(dev.pd(), pages.page(0), PageSize(), IBV_ACCESS_LOCAL_WRITE);
+    got[0] = mr != nullptr ? 0 : kNoMr;
+    got[1] = ibv_fork_init();
+    if (mr != nullptr) ibv_dereg_mr(mr);
+  }));
+  ASSERT_EQ(got[0], 0) << "device setup or ibv_reg_mr failed";
+  EXPECT_EQ(got[1], ForkInitTracksRanges() ? EINVAL : 0) << "rule F7";
+}
+
+}  // namespace
+}  // namespace ringcheck
