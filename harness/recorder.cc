@@ -30,7 +30,7 @@ std::vector<std::string> RulesOf(const ::testing::TestInfo& info,
     std::string id;
     while (words >> id) rules.insert(id);
   }
-  static const std::regex kRule(R"(\(rule ([A-Z][0-9]+)\))");
+  static const std::regex kRule(R"(\(rule ([A-F][0-9]+|[A-F]\.[0-9]+:F_[A-Z0-9_]+)\))");
   for (const std::string& m : messages) {
     for (std::sregex_iterator it(m.begin(), m.end(), kRule), end; it != end; ++it) {
       rules.insert((*it)[1]);

@@ -7,7 +7,9 @@ listed, with its reason, in a suite's UNCOVERED.md.
   rule_coverage.py --table                 print id -> tests citing it
 
 A test cites rules with RINGCHECK_RULE("A31 A32") in its body; an
-UNCOVERED.md line reads "- A30: why it cannot be shown here".
+UNCOVERED.md line reads "- A30: why it cannot be shown here". Rows of a
+table that have no id but name a CQE flag (spec D.1) are rules too, named
+by section and flag: "D.1:F_BUFFER".
 """
 
 import argparse
@@ -16,20 +18,33 @@ import re
 import sys
 
 RULE_TABLE_ROW = re.compile(r"^\|\s*([A-F]\d+)\s*\|\s*(.*?)\s*\|")
+FLAG_TABLE_ROW = re.compile(r"^\|\s*IORING_CQE_(F_\w+)\s*\|(?:[^|]*\|){2}\s*(.*?)\s*\|")
+SECTION = re.compile(r"^###\s+([A-F]\.\d+)\b")
 CITATION = re.compile(r'RINGCHECK_RULE\(\s*"([^"]*)"\s*\)')
 TEST_NAME = re.compile(r"^\s*TEST(?:_P|_F)?\(\s*(\w+)\s*,\s*(\w+)\s*\)", re.M)
-UNCOVERED_LINE = re.compile(r"^\s*-\s*([A-F]\d+)\s*:\s*(\S.*)$")
-RULE_ID = re.compile(r"^[A-F]\d+$")
+RULE_ID_PATTERN = r"[A-F]\d+|[A-F]\.\d+:F_\w+"
+UNCOVERED_LINE = re.compile(r"^\s*-\s*(" + RULE_ID_PATTERN + r")\s*:\s*(\S.*)$")
+RULE_ID = re.compile(r"^(?:" + RULE_ID_PATTERN + r")$")
 
 
 def extract(semantics_path):
     lines = []
+    section = ""
     with open(semantics_path, encoding="utf-8") as f:
         for line in f:
+            s = SECTION.match(line)
+            if s:
+                section = s.group(1)
             m = RULE_TABLE_ROW.match(line)
+            flag = FLAG_TABLE_ROW.match(line)
             if m:
-                text = re.sub(r"\s+", " ", m.group(2).replace("`", ""))
-                lines.append(f"{m.group(1)} {text[:110]}")
+                rule_id, text = m.group(1), m.group(2)
+            elif flag and section:
+                rule_id, text = f"{section}:{flag.group(1)}", flag.group(2)
+            else:
+                continue
+            text = re.sub(r"\s+", " ", text.replace("`", ""))
+            lines.append(f"{rule_id} {text[:110]}")
     return lines
 
 
@@ -72,7 +87,7 @@ def uncovered(root):
                 m = UNCOVERED_LINE.match(line)
                 if m:
                     listed[m.group(1)] = (os.path.relpath(path, root), m.group(2))
-                elif re.match(r"^\s*-\s*[A-F]\d+", line):
+                elif re.match(r"^\s*-\s*[A-F]\.?\d+", line):
                     problems.append(f"{path}:{number}: want '- ID: reason'")
     return listed, problems
 

@@ -1,0 +1,261 @@
+#include "suites/cqe/cqe_helpers.h"
+
+#include <poll.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <sstream>
+
+#include "harness/errno_names.h"
+#include "harness/fd.h"
+#include "harness/net.h"
+
+namespace ringcheck {
+namespace cqe {
+
+std::vector<RingConfig> FlagConfigs() {
+  std::vector<RingConfig> out;
+  for (const char* name :
+       {"default", "sqpoll", "defer_taskrun_single_issuer", "cqe32", "cqe_mixed"}) {
+    out.push_back(ConfigNamed(name));
+  }
+  return out;
+}
+
+std::string FlagsName(uint32_t flags) {
+  static const struct {
+    uint32_t bit;
+    const char* name;
+  } kNames[] = {
+      {IORING_CQE_F_BUFFER, "BUFFER"}, {IORING_CQE_F_MORE, "MORE"},
+      {IORING_CQE_F_SOCK_NONEMPTY, "SOCK_NONEMPTY"}, {IORING_CQE_F_NOTIF, "NOTIF"},
+      {IORING_CQE_F_BUF_MORE, "BUF_MORE"}, {IORING_CQE_F_SKIP, "SKIP"},
+      {IORING_CQE_F_32, "F_32"},
+  };
+  std::string out;
+  uint32_t low = flags & 0xffff;
+  for (const auto& n : kNames) {
+    if (low & n.bit) {
+      if (!out.empty()) out += "|";
+      out += n.name;
+      low &= ~n.bit;
+    }
+  }
+  if (low != 0) {
+    std::ostringstream s;
+    s << std::hex << "0x" << low;
+    out += (out.empty() ? "" : "|") + s.str();
+  }
+  if (out.empty()) out = "none";
+  if (flags >> IORING_CQE_BUFFER_SHIFT) {
+    out += " upper=" + std::to_string(flags >> IORING_CQE_BUFFER_SHIFT);
+  }
+  return out;
+}
+
+std::string Describe(const Cqe& c) {
+  std::ostringstream s;
+  s << "{ud=" << c.user_data << " res=" << ResultName(c.res) << " flags=" << FlagsName(c.flags);
+  if (c.big) s << " extra=" << std::hex << "0x" << c.extra[0] << ",0x" << c.extra[1];
+  s << "}";
+  return s.str();
+}
+
+std::string Describe(const std::vector<Cqe>& cqes) {
+  std::string out = "[";
+  for (size_t i = 0; i < cqes.size(); ++i) out += (i ? " " : "") + Describe(cqes[i]);
+  return out + "]";
+}
+
+io_uring_sqe* QueueSqe(Ring& ring, uint64_t user_data, uint8_t sqe_flags) {
+  io_uring_sqe* sqe = ring.NextSqe();
+  if (sqe == nullptr) return nullptr;
+  io_uring_prep_nop(sqe);
+  sqe->user_data = user_data;
+  sqe->flags = sqe_flags;
+  return sqe;
+}
+
+void QueueNop(Ring& ring, uint64_t user_data, uint8_t sqe_flags) {
+  io_uring_sqe* sqe = ring.NextSqe();
+  ASSERT_NE(sqe, nullptr);
+  io_uring_prep_nop(sqe);
+  sqe->user_data = user_data;
+  sqe->flags = sqe_flags;
+}
+
+void QueueFailingRead(Ring& ring, uint64_t user_data, uint8_t sqe_flags) {
+  static char sink[8];
+  io_uring_sqe* sqe = ring.NextSqe();
+  ASSERT_NE(sqe, nullptr);
+  io_uring_prep_read(sqe, -1, sink, sizeof sink, 0);
+  sqe->user_data = user_data;
+  sqe->flags = sqe_flags;
+}
+
+void WaitSqConsumed(Ring& ring) {
+  io_uring* r = ring.get();
+  if (!(r->flags & IORING_SETUP_SQPOLL)) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (io_uring_smp_load_acquire(r->sq.khead) != *r->sq.ktail &&
+         std::chrono::steady_clock::now() < deadline) {
+    if (IO_URING_READ_ONCE(*r->sq.kflags) & IORING_SQ_NEED_WAKEUP) {
+      io_uring_enter(r->ring_fd, 0, 0, IORING_ENTER_SQ_WAKEUP, nullptr);
+    }
+    sched_yield();
+  }
+}
+
+::testing::AssertionResult SubmitExpect(Ring& ring, int n) {
+  WaitSqConsumed(ring);
+  int ret = ring.Submit();
+  if (ret == n) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "io_uring_submit returned " << ResultName(ret) << ", expected " << n;
+}
+
+std::vector<Cqe> ReapAll(Ring& ring, size_t count) {
+  std::vector<Cqe> got = ring.Reap(count);
+  for (;;) {
+    std::vector<Cqe> more = ring.Reap(1, kNoMore);
+    if (more.empty()) return got;
+    got.insert(got.end(), more.begin(), more.end());
+  }
+}
+
+std::vector<Cqe> WithUserData(const std::vector<Cqe>& cqes, uint64_t user_data) {
+  std::vector<Cqe> out;
+  for (const Cqe& c : cqes) {
+    if (c.user_data == user_data) out.push_back(c);
+  }
+  return out;
+}
+
+::testing::AssertionResult ExactlyThese(const std::vector<Cqe>& got,
+                                        const std::vector<Want>& want) {
+  std::vector<bool> used(got.size(), false);
+  std::string missing;
+  for (const Want& w : want) {
+    bool found = false;
+    for (size_t i = 0; i < got.size() && !found; ++i) {
+      if (!used[i] && got[i].user_data == w.user_data && got[i].res == w.res) {
+        used[i] = found = true;
+      }
+    }
+    if (!found) {
+      missing += " {ud=" + std::to_string(w.user_data) + " res=" + ResultName(w.res) + "}";
+    }
+  }
+  std::vector<Cqe> extra;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!used[i]) extra.push_back(got[i]);
+  }
+  if (missing.empty() && extra.empty()) return ::testing::AssertionSuccess();
+  ::testing::AssertionResult r = ::testing::AssertionFailure();
+  if (!missing.empty()) r << "missing:" << missing << "; ";
+  if (!extra.empty()) r << "unexpected: " << Describe(extra) << "; ";
+  return r << "got " << Describe(got);
+}
+
+::testing::AssertionResult ArrivedInOrder(const std::vector<Cqe>& got,
+                                          const std::vector<uint64_t>& user_datas) {
+  size_t next = 0;
+  for (const Cqe& c : got) {
+    if (next < user_datas.size() && c.user_data == user_datas[next]) ++next;
+  }
+  if (next == user_datas.size()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "CQE of user_data " << user_datas[next]
+                                       << " missing or out of order in " << Describe(got);
+}
+
+namespace {
+
+// Submits one SQE on a scratch ring and reports whether the kernel took it
+// (anything but an immediate -EINVAL). Requests still pending are cancelled
+// when the scratch ring is torn down.
+bool Accepts(const std::function<void(io_uring_sqe*)>& prep) {
+  io_uring ring;
+  if (io_uring_queue_init(4, &ring, 0) != 0) return false;
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+  prep(sqe);
+  sqe->user_data = 1;
+  bool accepted = io_uring_submit(&ring) == 1;
+  io_uring_cqe* cqe = nullptr;
+  if (accepted && io_uring_peek_cqe(&ring, &cqe) == 0 && cqe->res == -EINVAL) accepted = false;
+  io_uring_queue_exit(&ring);
+  return accepted;
+}
+
+bool OnPipe(const std::function<void(io_uring_sqe*, int read_fd)>& prep) {
+  int fds[2];
+  if (pipe(fds) != 0) return false;
+  UniqueFd r(fds[0]), w(fds[1]);
+  return Accepts([&](io_uring_sqe* sqe) { prep(sqe, r.get()); });
+}
+
+bool OnListener(const std::function<void(io_uring_sqe*, int listen_fd)>& prep) {
+  Listener listener;
+  if (Listener::Create(Transport::kUnixStream, &listener) != 0) return false;
+  return Accepts([&](io_uring_sqe* sqe) { prep(sqe, listener.fd()); });
+}
+
+bool OnSocketPair(const std::function<void(io_uring_sqe*, int fd)>& prep) {
+  SocketPair pair;
+  if (ConnectedPair(Transport::kUnixStream, &pair) != 0) return false;
+  return Accepts([&](io_uring_sqe* sqe) { prep(sqe, pair.a.get()); });
+}
+
+}  // namespace
+
+bool PollMultishotSupported() {
+  static const bool ok = OnPipe([](io_uring_sqe* sqe, int fd) {
+    io_uring_prep_poll_multishot(sqe, fd, POLLIN);
+  });
+  return ok;
+}
+
+bool AcceptMultishotSupported() {
+  static const bool ok = OnListener([](io_uring_sqe* sqe, int fd) {
+    io_uring_prep_multishot_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
+  });
+  return ok;
+}
+
+bool AcceptDontwaitSupported() {
+  static const bool ok = OnListener([](io_uring_sqe* sqe, int fd) {
+    io_uring_prep_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
+    sqe->ioprio |= IORING_ACCEPT_DONTWAIT;
+  });
+  return ok;
+}
+
+bool RecvMultishotSupported() {
+  static const bool ok = OnSocketPair([](io_uring_sqe* sqe, int fd) {
+    io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = 0x7ff1;  // no such group: the probe only looks at prep
+  });
+  return ok;
+}
+
+bool TimeoutMultishotSupported() {
+  static __kernel_timespec ts = {10, 0};
+  static const bool ok = Accepts([](io_uring_sqe* sqe) {
+    io_uring_prep_timeout(sqe, &ts, 0, IORING_TIMEOUT_MULTISHOT);
+  });
+  return ok;
+}
+
+bool SendZcReportUsageSupported() {
+  static char byte = 0;
+  // AF_UNIX has no zero copy: a kernel that knows the flag fails the send
+  // with -EOPNOTSUPP at issue, one that does not refuses it at prep.
+  static const bool ok = OnSocketPair([](io_uring_sqe* sqe, int fd) {
+    io_uring_prep_send_zc(sqe, fd, &byte, 1, 0, IORING_SEND_ZC_REPORT_USAGE);
+  });
+  return ok;
+}
+
+}  // namespace cqe
+}  // namespace ringcheck

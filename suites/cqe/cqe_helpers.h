@@ -1,0 +1,110 @@
+// Shared pieces of the CQE suite: the ring configurations flag tests run
+// under, readable CQE dumps for failure messages, SQE shorthands, and probes
+// for behaviours no opcode or feature bit proves.
+#ifndef RINGCHECK_SUITES_CQE_CQE_HELPERS_H_
+#define RINGCHECK_SUITES_CQE_CQE_HELPERS_H_
+
+#include <gtest/gtest.h>
+#include <liburing.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "harness/configs.h"
+#include "harness/ring.h"
+#include "harness/uapi.h"
+
+namespace ringcheck {
+namespace cqe {
+
+// How long to wait for a CQE that must NOT come. Completions the kernel owes
+// arrive within microseconds; this only bounds how long a test looks.
+constexpr auto kNoMore = std::chrono::milliseconds(50);
+
+// The configurations under which a CQE flag can behave differently: plain,
+// 32-byte CQEs (cqe32), mixed sizes (cqe_mixed), completions that appear only
+// when the submitter enters the kernel (defer_taskrun_single_issuer), and
+// submission by a kernel thread (sqpoll).
+std::vector<RingConfig> FlagConfigs();
+
+// "BUFFER|MORE bid=3", "none".
+std::string FlagsName(uint32_t flags);
+// "{ud=7 res=-EBADF flags=BUFFER bid=2}" and a list of them.
+std::string Describe(const Cqe& c);
+std::string Describe(const std::vector<Cqe>& cqes);
+
+inline bool HasFlag(const Cqe& c, uint32_t flag) { return (c.flags & flag) != 0; }
+inline uint16_t BufferId(const Cqe& c) {
+  return static_cast<uint16_t>(c.flags >> IORING_CQE_BUFFER_SHIFT);
+}
+
+// SQE shorthands: each takes the next SQE of `ring`, fills it and sets
+// user_data and the IOSQE_* flags.
+void QueueNop(Ring& ring, uint64_t user_data, uint8_t sqe_flags = 0);
+// A READ from fd -1: accepted at submission, fails at issue with -EBADF on
+// every kernel and every ring type.
+void QueueFailingRead(Ring& ring, uint64_t user_data, uint8_t sqe_flags = 0);
+io_uring_sqe* QueueSqe(Ring& ring, uint64_t user_data, uint8_t sqe_flags);
+
+// On an SQPOLL ring io_uring_submit() returns how many SQEs the kernel
+// thread has not consumed yet, earlier ones included. Waits (bounded) until
+// the thread has consumed, issued and completed everything published so
+// far (it moves the SQ head after flushing completions), waking it if idle.
+// Returns at once on other rings, where submission is synchronous.
+void WaitSqConsumed(Ring& ring);
+
+// Submits what is queued and expects `n` SQEs consumed. On SQPOLL rings it
+// first waits until the kernel thread consumed earlier submissions, so the
+// count is this submission's alone.
+::testing::AssertionResult SubmitExpect(Ring& ring, int n);
+
+// Reaps until no CQE has arrived for kNoMore (after at least `count`).
+std::vector<Cqe> ReapAll(Ring& ring, size_t count);
+
+// The CQEs of one user_data, in arrival order.
+std::vector<Cqe> WithUserData(const std::vector<Cqe>& cqes, uint64_t user_data);
+
+// One completion a test expects.
+struct Want {
+  uint64_t user_data;
+  int32_t res;
+};
+// `got` holds exactly the CQEs of `want`, one each (matched by user_data and
+// res, in any order), and no other.
+::testing::AssertionResult ExactlyThese(const std::vector<Cqe>& got,
+                                        const std::vector<Want>& want);
+// The CQEs of `user_datas` arrived in that order.
+::testing::AssertionResult ArrivedInOrder(const std::vector<Cqe>& got,
+                                          const std::vector<uint64_t>& user_datas);
+
+// Probes of the running kernel, each measured once per process on a scratch
+// ring: true unless the kernel refuses the request with -EINVAL, which is
+// how kernels without the feature answer an unknown flag.
+bool PollMultishotSupported();    // IORING_POLL_ADD_MULTI (5.13)
+bool AcceptMultishotSupported();  // IORING_ACCEPT_MULTISHOT (5.19)
+bool AcceptDontwaitSupported();   // IORING_ACCEPT_DONTWAIT (6.10, with accept's SOCK_NONEMPTY)
+bool RecvMultishotSupported();    // IORING_RECV_MULTISHOT (6.0)
+bool TimeoutMultishotSupported(); // IORING_TIMEOUT_MULTISHOT (6.4)
+bool SendZcReportUsageSupported();  // IORING_SEND_ZC_REPORT_USAGE (6.2)
+
+}  // namespace cqe
+}  // namespace ringcheck
+
+// Skips with "unsupported:<what>" when a probe above says no.
+#define REQUIRE_PROBE(probe, what)                                                     \
+  do {                                                                                 \
+    if (!(probe)()) {                                                                  \
+      GTEST_SKIP() << "unsupported:" << (what) << " (probe: the kernel refuses it with " \
+                   << "-EINVAL)";                                                      \
+    }                                                                                  \
+  } while (0)
+
+#define RINGCHECK_INSTANTIATE_FLAG_RINGS(fixture)                                   \
+  INSTANTIATE_TEST_SUITE_P(FlagRings, fixture,                                     \
+                           ::testing::ValuesIn(::ringcheck::cqe::FlagConfigs()),   \
+                           ::ringcheck::ConfigParamName)
+
+#endif  // RINGCHECK_SUITES_CQE_CQE_HELPERS_H_
