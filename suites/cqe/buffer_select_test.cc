@@ -54,10 +54,12 @@ class BufferSelect : public RingTest {
     sqe->buf_group = kGroup;
     sqe->user_data = user_data;
   }
-  void QueueSelectRecv(int fd, uint64_t user_data) {
+  // The length is the buffers' size, not 0: "0 means the whole buffer"
+  // arrived only in 5.19, and older kernels read 0 bytes.
+  void QueueSelectRecv(int fd, uint64_t user_data, unsigned len = 64) {
     io_uring_sqe* sqe = cqe::QueueSqe(ring(), user_data, IOSQE_BUFFER_SELECT);
     ASSERT_NE(sqe, nullptr);
-    io_uring_prep_recv(sqe, fd, nullptr, 0, 0);
+    io_uring_prep_recv(sqe, fd, nullptr, len, 0);
     sqe->flags = IOSQE_BUFFER_SELECT;
     sqe->buf_group = kGroup;
     sqe->user_data = user_data;
