@@ -20,6 +20,15 @@ FUZZ_LINKOPTS = select({
     "//conditions:default": [],
 })
 
+# For binaries with their own main (regression tests, the benchmark, tools):
+# libFuzzer cannot be linked (clang links it whole-archive, its main with it),
+# but the coverage callbacks the instrumentation calls have weak defaults in
+# every sanitizer runtime; UBSan's is the lightest (fuzz-fast has none).
+OWN_MAIN_LINKOPTS = select({
+    "//bazel:libfuzzer": ["-fsanitize=undefined"],
+    "//conditions:default": [],
+})
+
 def fuzz_target(name, srcs, deps = [], data = [], size = "medium", **kwargs):
     native.cc_library(
         name = name + "_lib",
@@ -42,7 +51,7 @@ def fuzz_target(name, srcs, deps = [], data = [], size = "medium", **kwargs):
             ":" + name + "_lib",
             "//fuzz/common:replay_main",
         ],
-        linkopts = FUZZ_LINKOPTS,
+        linkopts = OWN_MAIN_LINKOPTS,
         data = data + native.glob(["corpus/**", "reproducers/**"]),
         args = [
             native.package_name() + "/corpus",

@@ -88,7 +88,7 @@ int CountOpenFds(int* rings) {
   return fds;
 }
 
-void NoteExec(const char* target, uint64_t every) {
+void NoteExec(const char* target, uint64_t units, uint64_t every) {
   static uint64_t execs = 0;
   static time_t last = 0;
   ++execs;
@@ -104,8 +104,9 @@ void NoteExec(const char* target, uint64_t every) {
                static_cast<unsigned long long>(execs), fds, rings);
   if (const char* path = std::getenv("RINGCHECK_FUZZ_STATS")) {
     if (FILE* f = std::fopen(path, "a")) {
-      std::fprintf(f, "%lld %d %s execs=%llu fds=%d rings=%d\n", static_cast<long long>(last),
-                   getpid(), target, static_cast<unsigned long long>(execs), fds, rings);
+      std::fprintf(f, "%lld %d %s execs=%llu fds=%d rings=%d units=%llu\n", static_cast<long long>(last),
+                   getpid(), target, static_cast<unsigned long long>(execs), fds, rings,
+                   static_cast<unsigned long long>(units));
       std::fclose(f);
     }
   }

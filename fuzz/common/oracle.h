@@ -39,8 +39,9 @@ void CheckKernelLog(const char* target);
 // Resource watch: every `every` calls (and at the first), logs the number of
 // open fds and io_uring fds of this process to stderr and, when the
 // environment variable RINGCHECK_FUZZ_STATS names a file, appends a line
-//   <unix time> <pid> <target> execs=<n> fds=<n> rings=<n>
-void NoteExec(const char* target, uint64_t every = 100000);
+//   <unix time> <pid> <target> execs=<n> fds=<n> rings=<n> units=<n>
+// `units` is a running total the target counts (the sqe fuzzer: SQEs).
+void NoteExec(const char* target, uint64_t units = 0, uint64_t every = 100000);
 int CountOpenFds(int* rings);
 
 }  // namespace ringcheck::fuzz

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include <climits>
+#include <cstddef>
 #include <cstring>
 
 #include "harness/uapi.h"
@@ -413,7 +414,7 @@ void DecodeProgram(const uint8_t* data, size_t size, const std::vector<const OpD
     st.kind = Step::kSqe;
     st.record = out->nsqes++;
     rcfuzz::SqeSpec& s = st.spec;
-    std::memset(&s, 0, sizeof s);
+    std::memset(&s, 0, offsetof(rcfuzz::SqeSpec, writes));  // writes[] is read up to nwrites only
     const size_t choices = allowed.size() + denied.size();
     const size_t pick = choices == 0 ? 0 : rec[1] % choices;
     // DRAIN only with bit 7 as well: draining serialises everything after it.
@@ -428,7 +429,12 @@ void DecodeProgram(const uint8_t* data, size_t size, const std::vector<const OpD
     }
     st.desc = allowed[pick];
     s.opcode = st.desc->op;
-    Builder(rec, st.record, ud_base, &s).Fill(*st.desc);
+    if (s.opcode != IORING_OP_NOP) Builder(rec, st.record, ud_base, &s).Fill(*st.desc);  // NOP reads no field
+    // A new fd whose CQE is skipped could never be closed: no CQE_SKIP_SUCCESS
+    // on fd-creating requests unless they create a fixed (direct) file.
+    if ((st.desc->traits & (kCreatesFd | kPipeOut)) && (s.file.raw == 0 || s.opcode == IORING_OP_FIXED_FD_INSTALL)) {
+      s.flags &= static_cast<uint8_t>(~IOSQE_CQE_SKIP_SUCCESS);
+    }
   }
 }
 

@@ -150,12 +150,20 @@ inline bool Recreate(Pool* p, int i) {
       if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) return false;
       return Install(p, kUdgA, sv[0]) && Install(p, kUdgB, sv[1]);
     case kTcpA: case kTcpB: {
+      // A listener of its own: the pool's may be shut down, or its queue
+      // hold connections the input made.
+      sockaddr_in addr;
+      int l = TcpListener(&addr);
       int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (connect(c, reinterpret_cast<sockaddr*>(&p->listen_addr), sizeof p->listen_addr) < 0) {
+      int s = -1;
+      if (l >= 0 && connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        s = accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
+      }
+      if (l >= 0) close(l);
+      if (s < 0) {
         close(c);
         return false;
       }
-      int s = accept4(p->fd[kTcpListen], nullptr, nullptr, SOCK_CLOEXEC);
       return Install(p, kTcpA, c) && Install(p, kTcpB, s);
     }
     case kUdp: {
@@ -282,7 +290,7 @@ inline int SetupFuzzRing(Pool* p, io_uring* ring, const uint8_t* ops, int nops, 
   std::memset(&params, 0, sizeof params);
   params.flags = flags | IORING_SETUP_R_DISABLED | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
   params.cq_entries = 1024;
-  int ret = io_uring_queue_init_params(64, ring, &params);
+  int ret = io_uring_queue_init_params(kMaxRecords, ring, &params);  // one submission per input
   if (ret < 0) return ret;
   int files[kFixedSlots];
   FixedTable(*p, files);
@@ -325,8 +333,14 @@ inline void DrainPool(Pool* p) {
     for (size_t i = 0; i < sizeof kReadable; ++i) {
       if (!(pfd[i].revents & POLLIN)) continue;
       const int fd = pfd[i].fd;
-      if (kReadable[i] == kTcpListen) {
-        for (int c; (c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0;) close(c);
+      if (kReadable[i] == kTcpListen) {  // the listener blocks: poll before each accept
+        for (int k = 0; k < 64; ++k) {
+          pollfd one = {fd, POLLIN, 0};
+          if (poll(&one, 1, 0) <= 0) break;
+          int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+          if (c < 0) break;
+          close(c);
+        }
       } else if (kReadable[i] == kEventfd) {
         if (read(fd, sink, 8) < 0) {}
       } else if (kPoolFdKinds[kReadable[i]] & kKSock) {

@@ -122,12 +122,12 @@ void SetupSeeds(const std::string& dir) {
 
 void RegisterSeeds(const std::string& dir) {
   // mode, then steps: op selector and its argument bytes (see kOps order)
-  Write(dir, "buffers_and_batch", {0, 0, 3, 1, 1, 31, 3, 0, 31, 2});
-  Write(dir, "files_update", {0, 2, 3, 0, 1, 2, 6, 2, 1, 0, 31, 4});
-  Write(dir, "restrict_enable", {1, 11, 3, 1, 1, 3, 8, 12, 31, 1, 9, 0});
-  Write(dir, "ring_fds", {0, 19, 0, 7, 20, 0, 7, 31, 2});
+  Write(dir, "buffers_and_batch", {0, 0, 3, 1, 1, 30, 3, 0, 30, 2});
+  Write(dir, "files_update", {0, 2, 3, 0, 1, 2, 6, 2, 1, 0, 30, 4});
+  Write(dir, "restrict_enable", {1, 11, 3, 1, 1, 3, 8, 12, 30, 1, 9, 0});
+  Write(dir, "ring_fds", {0, 19, 0, 7, 20, 0, 7, 30, 2});
   Write(dir, "pbuf_ring", {2, 21, 3, 0, 1, 25, 3, 0, 1, 22, 3, 0, 1});
-  Write(dir, "clone", {0, 27, 0, 1, 0, 0, 1, 31, 3});
+  Write(dir, "clone", {0, 27, 0, 1, 0, 0, 1, 30, 3});
 }
 
 }  // namespace
