@@ -183,6 +183,8 @@ for t in "${targets[@]}"; do
         ;;
     esac
   done
+  # Private directories of replays and minimizations that ended by a crash.
+  rm -rf "$work"/ringcheck-fuzz-*
   targets_json="${targets_json:+$targets_json,}{\"name\":\"$t\",\"runs\":$runs,\"execs_per_s\":$execs_per_s,\"sqes_per_s\":$sqes_per_s,\"features\":$features,\"corpus_size\":$corpus_size,\"duration_s\":$duration,\"fds_at_1m\":$(json_string "$fds_1m"),\"fds_at_end\":$(json_string "$fds_end"),\"fd_growth_within_a_process\":$growth,\"crashes\":[${crashes_json}]}"
   md_summary+="| $t | $runs | $execs_per_s | $sqes_per_s | $features | $corpus_size | ${fds_1m:-n/a} | ${fds_end:-n/a} | $growth |"$'\n'
 done
