@@ -1,7 +1,7 @@
 // libFuzzer target: sequences of SQEs over a sandboxed, restricted ring, with
 // the oracles of issue 5 checked after every input (see oracle.h for the
-// message format). One ring and one pool serve the whole process; what an
-// input changed is put back before the next one.
+// message format, cqe_oracle.cc for the CQE checks). One ring and one pool
+// serve the whole process; what an input changed is put back before the next.
 #include <liburing.h>
 #include <unistd.h>
 
@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <bitset>
 #include <string>
 #include <vector>
 
@@ -17,194 +16,17 @@
 #include "fuzz/sqe/decode.h"
 #include "fuzz/sqe/kit_pool.h"
 #include "fuzz/sqe/sqe_fuzzer.h"
+#include "fuzz/sqe/state.h"
 #include "harness/capabilities.h"
 #include "harness/errno_names.h"
 #include "harness/features.h"
 
-namespace ringcheck::fuzz {
-namespace {
-
-constexpr uint64_t kOwnUd = 0xA4ull << 56;  // the fuzzer's own requests
-constexpr uint64_t kHousekeepingUd = kOwnUd | 2;
-constexpr uint64_t kInputTag = 0xA5ull << 56;
-
-struct Entry {
-  const OpDesc* desc;
-  uint8_t op, flags;
-  bool denied, follower, may_skip, consumed;
-  bool zc_result, zc_more, zc_notif;  // zero-copy sends: result CQE, its F_MORE, NOTIF CQE
-  uint8_t finals;
-  uint16_t more;
-  int step;  // index in prog.steps
-};
-
-struct State {
-  bool usable = false;
-  rcfuzz::Pool pool;
-  io_uring ring;
-  std::vector<const OpDesc*> allowed;
-  std::vector<uint8_t> denied;
-  Program prog;
-  Entry entries[rcfuzz::kMaxRecords];
-  uint64_t gen = 0, ud_base = 0;
-  // Earlier inputs' requests, for CQEs that arrive after their input ended:
-  // a CQE_SKIP_SUCCESS candidate that never posted may still fail later (a
-  // DRAIN-deferred request is beyond cancel's reach until it is issued).
-  // Fixed storage: libFuzzer runs a leak check after any input that leaves
-  // more allocations than it found, so the per-input path allocates nothing.
-  struct Past {
-    uint64_t ud_base;
-    std::bitset<rcfuzz::kMaxRecords> silent;    // no CQE yet, none required
-    std::bitset<rcfuzz::kMaxRecords> finished;  // completed
-    uint8_t op[rcfuzz::kMaxRecords];
-  };
-  static constexpr uint64_t kPastInputs = 1024;
-  Past past[kPastInputs];  // by generation
-  int queued = 0, consumed = 0;
-  bool cancel_sent = false, cancel_seen = false;
-  uint64_t sqes = 0;
-  std::chrono::milliseconds deadline{3000};
-  // What the input touched, so the reset does only what is needed.
-  bool dir_dirty, files_dirty, fixed_dirty, pbuf_dirty, legacy_dirty, io_dirty;
-  uint32_t recreate;  // pool fd indices to recreate
-};
+namespace ringcheck::fuzz::sqe {
 
 State* S = nullptr;
 
-std::string Describe(const Entry& e, uint64_t ud) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%s user_data 0x%llx sqe flags 0x%x", e.desc ? e.desc->name : "denied",
-                static_cast<unsigned long long>(ud), e.flags);
-  return buf;
-}
+namespace {
 
-const char* OpName(const Entry& e) { return e.denied ? "a restricted opcode" : e.desc->name; }
-
-void CloseNewFd(const Entry& e, const Step& st, int32_t res) {
-  if (res < 0 || e.desc == nullptr || !(e.desc->traits & kCreatesFd)) return;
-  if (st.spec.file.raw != 0 && e.op != IORING_OP_FIXED_FD_INSTALL) return;  // direct: a slot index
-  close(res);
-}
-
-bool trace = false;  // RINGCHECK_FUZZ_TRACE=1: print every SQE and CQE
-
-void HandleCqe(const io_uring_cqe* cqe) {
-  const uint64_t ud = cqe->user_data;
-  if (trace) {
-    std::fprintf(stderr, "  cqe user_data 0x%llx res %s flags 0x%x\n", static_cast<unsigned long long>(ud),
-                 ResultName(cqe->res).c_str(), cqe->flags);
-  }
-  if ((ud >> 56) == (kOwnUd >> 56)) return;
-  const uint64_t base = ud & ~(kUdIndexMask | kUdAlias);
-  const unsigned idx = static_cast<unsigned>(ud & kUdIndexMask);
-  if (base != S->ud_base) {
-    // A request of an earlier input that could complete silently may still
-    // post its failure late (CQE_SKIP_SUCCESS); nothing else may.
-    const uint64_t gen = (base >> 16) & 0xffffffffffull;
-    State::Past& p = S->past[gen % State::kPastInputs];
-    if ((base >> 56) == (kInputTag >> 56) && gen < S->gen && S->gen - gen >= State::kPastInputs) {
-      return;  // older than the window: only a silent request can be that late
-    }
-    if (p.ud_base == base && idx < rcfuzz::kMaxRecords) {
-      if (p.silent[idx]) {
-        p.silent[idx] = false;
-        return;
-      }
-      if (p.finished[idx]) {
-        OracleFail("one-cqe-per-sqe", "a request posted another CQE after its input ended",
-                   FindOp(p.op[idx]) ? FindOp(p.op[idx])->name : "opcode " + std::to_string(p.op[idx]) +
-                   " res " + ResultName(cqe->res) + " flags " + std::to_string(cqe->flags));
-      }
-    }
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "user_data 0x%llx res %d flags 0x%x",
-                  static_cast<unsigned long long>(ud), cqe->res, cqe->flags);
-    OracleFail("unknown-user-data", "a CQE carries user_data no request of this input has", buf);
-  }
-  if (idx >= static_cast<unsigned>(S->prog.nsqes) || !S->entries[idx].consumed) {
-    OracleFail("unknown-user-data", "a CQE for a request that was never submitted",
-               "record " + std::to_string(idx));
-  }
-  Entry& e = S->entries[idx];
-  const Step* st = &S->prog.steps[e.step];
-  CountFeature((uint32_t{e.op} << 20) ^ (ResultClass(cqe->res) << 6) ^ (cqe->flags & 0x3f));
-  const bool notif = cqe->flags & IORING_CQE_F_NOTIF;
-  if (!notif && cqe->res < -4095) {
-    OracleFail("res-range", std::string(OpName(e)) + " completed with a result outside [-4095, INT_MAX]",
-               Describe(e, ud) + " res " + std::to_string(cqe->res));
-  }
-  if (e.finals > 0) {
-    OracleFail("one-cqe-per-sqe", std::string(OpName(e)) + " posted a CQE after its last one",
-               Describe(e, ud) + " res " + ResultName(cqe->res) + " cqe flags " + std::to_string(cqe->flags));
-  }
-  if (e.desc && (e.desc->traits & kZeroCopy)) {
-    // The result CQE says with F_MORE whether a NOTIF follows; with completion
-    // batching the NOTIF may be posted before it.
-    if (notif) {
-      if (e.zc_notif) OracleFail("one-cqe-per-sqe", "a zero-copy send posted two NOTIF CQEs", Describe(e, ud));
-      e.zc_notif = true;
-    } else {
-      if (e.zc_result) OracleFail("one-cqe-per-sqe", "a zero-copy send posted two result CQEs", Describe(e, ud));
-      e.zc_result = true;
-      e.zc_more = cqe->flags & IORING_CQE_F_MORE;
-    }
-    if (e.zc_result && e.zc_notif && !e.zc_more) {
-      OracleFail("one-cqe-per-sqe", std::string(OpName(e)) + " posted a NOTIF although its result CQE had no F_MORE",
-                 Describe(e, ud) + " result " + ResultName(notif ? 0 : cqe->res));
-    }
-    if (e.zc_result && (e.zc_notif || !e.zc_more)) e.finals = 1;
-    return;
-  }
-  if (notif) OracleFail("one-cqe-per-sqe", std::string(OpName(e)) + " posted a NOTIF CQE", Describe(e, ud));
-  if (cqe->flags & IORING_CQE_F_MORE) {
-    if (e.desc == nullptr || !(e.desc->traits & kMultishot)) {
-      OracleFail("one-cqe-per-sqe", std::string(OpName(e)) + " (not multishot) posted a CQE with F_MORE",
-                 Describe(e, ud));
-    }
-    ++e.more;
-    if (st) CloseNewFd(e, *st, cqe->res);
-    return;
-  }
-  e.finals = 1;
-  if (st) CloseNewFd(e, *st, cqe->res);
-  if (e.desc && (e.desc->traits & kPipeOut) && cqe->res >= 0 && st && st->spec.file.raw == 0) {
-    int fds[2];
-    std::memcpy(fds, S->pool.scratch + idx * rcfuzz::kScratchPerRecord, sizeof fds);
-    close(fds[0]);
-    close(fds[1]);
-  }
-  // A request outside any chain, without DRAIN or BUFFER_SELECT. (A LINK flag
-  // on the last SQE of a submission makes a dangling chain: 6.18 cancels it.)
-  const bool plain = !e.follower && !(e.flags & (IOSQE_IO_DRAIN | IOSQE_BUFFER_SELECT | IOSQE_IO_LINK |
-                                                 IOSQE_IO_HARDLINK));
-  if (e.op == IORING_OP_NOP && !e.denied && plain && !(e.flags & IOSQE_FIXED_FILE)) {
-    // An ASYNC NOP waits for io-wq, so the input's own cancel requests (or
-    // the fuzzer's cancel-all) may cancel it; nothing else may fail it.
-    if (cqe->res != 0 && cqe->res != -ECANCELED) {
-      OracleFail("nop-result", "NOP completed with a result other than 0",
-                 Describe(e, ud) + " res " + ResultName(cqe->res));
-    }
-    if ((e.flags & IOSQE_CQE_SKIP_SUCCESS) && cqe->res == 0) {
-      OracleFail("cqe-skip-success", "a successful NOP with CQE_SKIP_SUCCESS posted a CQE", Describe(e, ud));
-    }
-  }
-  if (e.denied && plain && cqe->res != -EACCES) {
-    OracleFail("restricted-opcode", "an opcode outside the restrictions completed other than -EACCES",
-               "opcode " + std::to_string(e.op) + " " + Describe(e, ud) + " res " + ResultName(cqe->res));
-  }
-}
-
-void Reap() {
-  unsigned head, n = 0;
-  io_uring_cqe* cqe;
-  io_uring_for_each_cqe(&S->ring, head, cqe) {
-    HandleCqe(cqe);
-    ++n;
-  }
-  io_uring_cq_advance(&S->ring, n);
-}
-
-// Submits what is queued; a link chain never spans two submissions.
 void Submit(unsigned wait_nr = 0, unsigned wait_ms = 0) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     int ret;
@@ -320,7 +142,15 @@ void Reset() {
       io_uring_prep_remove_buffers(sqe, 65536, group);
       sqe->user_data = kHousekeepingUd;
     }
-    io_uring_submit_and_wait(&S->ring, 4);
+    io_uring_submit(&S->ring);
+    for (int waited = 0; waited < 1000 && !io_uring_cq_ready(&S->ring); ++waited) {  // they run inline
+      __kernel_timespec ts = {0, 1000000};
+      io_uring_cqe* cqe;
+      io_uring_wait_cqe_timeout(&S->ring, &cqe, &ts);
+    }
+    if (!io_uring_cq_ready(&S->ring)) {
+      OracleFail("completion-deadline", "REMOVE_BUFFERS of the reset did not complete", "after 1000 ms");
+    }
     Reap();
   }
   if (S->io_dirty || S->recreate) DrainPool(&p);
@@ -374,11 +204,16 @@ void RunInput(const uint8_t* data, size_t size) {
     past.ud_base = S->ud_base;
     past.silent.reset();
     past.finished.reset();
+    past.new_fd.reset();
     for (int i = 0; i < S->prog.nsqes; ++i) {
       const Entry& e = S->entries[i];
       if (!e.consumed) continue;
       if (e.finals) past.finished.set(i);
       else if (e.may_skip) past.silent.set(i);
+      const rcfuzz::SqeSpec& spec = S->prog.steps[e.step].spec;
+      if (e.desc && (e.desc->traits & kCreatesFd) && (spec.file.raw == 0 || e.op == IORING_OP_FIXED_FD_INSTALL)) {
+        past.new_fd.set(i);
+      }
       past.op[i] = e.op;
     }
   }
@@ -477,12 +312,17 @@ void Init() {
 
 }  // namespace
 
-uint64_t SqeFuzzerSqeCount() { return S ? S->sqes : 0; }
+}  // namespace ringcheck::fuzz::sqe
+
+namespace ringcheck::fuzz {
+
+uint64_t SqeFuzzerSqeCount() { return sqe::S ? sqe::S->sqes : 0; }
 
 }  // namespace ringcheck::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ringcheck::fuzz;
+  using namespace ringcheck::fuzz::sqe;
   if (S == nullptr) Init();
   if (!S->usable) return 0;
   if (trace) std::fprintf(stderr, "input of %zu bytes\n", size);
