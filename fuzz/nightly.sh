@@ -16,6 +16,7 @@ usage: ringcheck fuzz [TARGET...] [--time DURATION] [--jobs N] [--out DIR]
               10m, 1h (default 10m)
   --jobs N    libFuzzer -fork=N worker processes per target (default 1)
   --out DIR   where corpora, crashes and the report go (default fuzz-out/)
+  --no-known  do not step around the known findings listed in fuzz/known-findings
 
 Writes DIR/fuzz-report.json and DIR/fuzz-report.md; keeps each target's
 corpus in DIR/corpus/TARGET and each distinct crash in DIR/crashes/ID/
@@ -48,12 +49,14 @@ targets=()
 total_time=600
 jobs=1
 out=fuzz-out
+use_known=1
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --time) [ $# -ge 2 ] || die "--time needs a duration."; total_time=$(to_seconds "$2") || die "cannot read --time '$2' (use 600, 600s, 10m or 1h)."; shift 2 ;;
     --jobs) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die "--jobs needs a positive number."; jobs=$2; shift 2 ;;
     --out) [ $# -ge 2 ] || die "--out needs a directory."; out=$2; shift 2 ;;
+    --no-known) use_known=0; shift ;;
     sqe|register|setup) targets+=("$1"); shift ;;
     *) die "unknown argument '$1' (see --help)." ;;
   esac
@@ -64,6 +67,10 @@ command -v bazel >/dev/null || die "bazel is not installed."
 command -v clang-14 >/dev/null || die "clang-14 is not installed (apt-get install clang-14 libfuzzer-14-dev)."
 [ "$total_time" -ge "${#targets[@]}" ] || die "--time is too short for ${#targets[@]} targets."
 per_target=$(( total_time / ${#targets[@]} ))
+known=""
+if [ "$use_known" -eq 1 ] && [ -f fuzz/known-findings ]; then
+  known=$(grep -vE '^(#|$)' fuzz/known-findings | tr '\n' ',' | sed 's/,$//')
+fi
 
 mkdir -p "$out" || die "cannot create $out."
 out=$(cd "$out" && pwd)
@@ -109,7 +116,7 @@ for t in "${targets[@]}"; do
   t_start=$(date +%s)
   # Progress goes to the terminal as libFuzzer prints it; new units land in
   # the first corpus directory (the one outside the repository).
-  TMPDIR="$work/tmp" RINGCHECK_FUZZ_STATS="$stats" \
+  TMPDIR="$work/tmp" RINGCHECK_FUZZ_STATS="$stats" RINGCHECK_FUZZ_KNOWN="$known" \
     "$out/bin/${t}_fuzzer" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
     -max_total_time="$per_target" -timeout=30 -rss_limit_mb=2560 -artifact_prefix="$work/artifacts/" \
     "${dict[@]}" "$out/corpus/$t" "fuzz/$t/corpus" 2>&1 | tee "$work/fuzz.log" |
@@ -144,7 +151,7 @@ for t in "${targets[@]}"; do
     fi
     log="$art.log"
     hung=0
-    TMPDIR="$work" timeout 60 "$out/bin/${t}_fuzzer" -runs=1 "$art" >"$log" 2>&1 || [ $? -ne 124 ] || hung=1
+    TMPDIR="$work" RINGCHECK_FUZZ_KNOWN="$known" timeout 60 "$out/bin/${t}_fuzzer" -runs=1 "$art" >"$log" 2>&1 || [ $? -ne 124 ] || hung=1
     key=$(crash_key "$log")
     [ "$hung" -eq 0 ] || key="replay did not finish in 60 s (a hang the deadline oracle missed) | "
     id=$(awk -F'\t' -v k="$key" '$3 == k { print $1; exit }' "$index")
@@ -158,7 +165,7 @@ for t in "${targets[@]}"; do
       cp "$log" "$dir/log"
       echo "== new crash $id: $key"
       if [ "$hung" -eq 0 ]; then
-        TMPDIR="$work" timeout 120 "$out/bin/${t}_fuzzer" -minimize_crash=1 -max_total_time=60 \
+        TMPDIR="$work" RINGCHECK_FUZZ_KNOWN="$known" timeout 120 "$out/bin/${t}_fuzzer" -minimize_crash=1 -max_total_time=60 \
           -exact_artifact_path="$dir/minimized" "$art" >"$dir/minimize.log" 2>&1 || true
       fi
       [ -f "$dir/minimized" ] || cp "$art" "$dir/minimized"
@@ -190,13 +197,15 @@ for t in "${targets[@]}"; do
 done
 
 duration_s=$(( $(date +%s) - start_s ))
-printf '{"schema":"ringcheck.fuzz/1","started":"%s","duration_s":%d,"kernel":%s,"targets":[%s]}\n' \
-  "$started" "$duration_s" "$(json_string "$(uname -r)")" "$targets_json" >"$out/fuzz-report.json.tmp"
+printf '{"schema":"ringcheck.fuzz/1","started":"%s","duration_s":%d,"kernel":%s,"known_findings_stepped_around":%s,"targets":[%s]}\n' \
+  "$started" "$duration_s" "$(json_string "$(uname -r)")" "$(json_string "$known")" "$targets_json" >"$out/fuzz-report.json.tmp"
 mv "$out/fuzz-report.json.tmp" "$out/fuzz-report.json"
 {
   echo "# ringcheck fuzz report"
   echo
   echo "Started $started on kernel $(uname -r), ${duration_s}s in all, $new_crashes new crash(es)."
+  echo
+  echo "Known findings stepped around (fuzz/known-findings): ${known:-none}."
   echo
   echo "| target | runs | execs/s | SQEs/s | features | corpus | fds/rings at 1 min | at end | fd growth in a process |"
   echo "|---|---|---|---|---|---|---|---|---|"

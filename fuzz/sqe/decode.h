@@ -4,7 +4,7 @@
 //   b0 % 8 in 0..5  an SQE; b1 picks the opcode among those allowed (or, past
 //                   them, a denied one), b2 the SQE flags, b3.. the fields
 //   b0 % 8 == 6     submit what is queued
-//   b0 % 8 == 7     submit and wait for up to b1 % 8 + 1 CQEs, at most b2 % 4 ms
+//   b0 % 8 == 7     submit and wait for up to b1 % 8 + 1 CQEs, at most b2 % 2 ms
 #ifndef RINGCHECK_FUZZ_SQE_DECODE_H_
 #define RINGCHECK_FUZZ_SQE_DECODE_H_
 

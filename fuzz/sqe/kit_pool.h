@@ -204,17 +204,21 @@ inline void RemoveTreeAt(int parent, const char* name) {
   unlinkat(parent, name, AT_REMOVEDIR);
 }
 
-inline void ResetDirectory(Pool* p) {
-  if (DIR* d = fdopendir(fcntl(p->fd[kDirFd], F_DUPFD_CLOEXEC, 0))) {
-    rewinddir(d);
-    while (dirent* e = readdir(d)) {
-      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-        RemoveTreeAt(p->fd[kDirFd], e->d_name);
-    }
-    closedir(d);
+// Removes what path operations may have created: they only ever name the
+// entries of kPathNames, so nothing else can exist. Returns true when the
+// subdirectory "d" had to be made anew (its pool fd changed).
+inline bool ResetDirectory(Pool* p) {
+  static const char* const kCreated[] = {"d/x", "d/y", "a", "b", "c", "e"};
+  for (const char* name : kCreated) RemoveTreeAt(p->fd[kDirFd], name);
+  struct stat want, have;
+  if (fstatat(p->fd[kDirFd], "d", &have, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(have.st_mode) &&
+      fstat(p->fd[kSubdirFd], &want) == 0 && want.st_ino == have.st_ino) {
+    return false;
   }
+  RemoveTreeAt(p->fd[kDirFd], "d");
   mkdirat(p->fd[kDirFd], "d", 0700);
   Recreate(p, kSubdirFd);
+  return true;
 }
 
 inline int OpenPool(Pool* p) {
@@ -360,11 +364,25 @@ inline void DrainPool(Pool* p) {
   io_uring_cq_advance(&p->peer, seen);
 }
 
-inline void RestoreFiles(Pool* p) {
-  if (ftruncate(p->fd[kFile0], kFile0Size) < 0 || ftruncate(p->fd[kFile1], 0) < 0 ||
-      ftruncate(p->fd[kMemfd], kBufSize) < 0) {
+// Puts pool file `i` back to its size and offset (only regular files and
+// the memfd change size; dups share the offset of what they duplicate).
+inline void RestoreFile(Pool* p, int i) {
+  switch (i) {
+    case kFile0: case kFile0Ro:
+      if (ftruncate(p->fd[kFile0], kFile0Size) < 0) {}
+      lseek(p->fd[kFile0], 0, SEEK_SET);
+      lseek(p->fd[kFile0Ro], 0, SEEK_SET);
+      break;
+    case kFile1:
+      if (ftruncate(p->fd[kFile1], 0) < 0) {}
+      lseek(p->fd[kFile1], 0, SEEK_SET);
+      break;
+    case kMemfd: case kVictim0: case kVictim1:
+      if (ftruncate(p->fd[kMemfd], kBufSize) < 0) {}
+      lseek(p->fd[kMemfd], 0, SEEK_SET);
+      break;
+    default: break;  // pipes and sockets have neither
   }
-  for (int i : {kFile0, kFile1, kMemfd, kFile0Ro, kVictim0, kVictim1}) lseek(p->fd[i], 0, SEEK_SET);
 }
 
 }  // namespace rcfuzz

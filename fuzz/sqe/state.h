@@ -55,8 +55,13 @@ struct State {
   bool cancel_sent = false, cancel_seen = false;
   uint64_t sqes = 0;
   std::chrono::milliseconds deadline{3000};
+  // Known kernel findings the run was asked to step around
+  // (RINGCHECK_FUZZ_KNOWN, see fuzz/known-findings).
+  bool known_zc_cancelled_notif = false;
+  bool known_drain_link_zc = false;
   // What the input touched, so the reset does only what is needed.
-  bool dir_dirty, files_dirty, fixed_dirty, pbuf_dirty, legacy_dirty, io_dirty;
+  bool dir_dirty, fixed_dirty, pbuf_dirty, legacy_dirty, io_dirty;
+  uint32_t files_dirty;  // pool fd indices whose size or offset may have changed
   uint32_t recreate;  // pool fd indices to recreate
 };
 
