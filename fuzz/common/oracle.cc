@@ -1,0 +1,115 @@
+#include "fuzz/common/oracle.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+#include "harness/kernel_log.h"
+
+namespace ringcheck::fuzz {
+namespace {
+
+constexpr uint32_t kCounterCount = 1 << 14;
+
+// libFuzzer treats every byte of this section as a coverage counter. Without
+// libFuzzer (the regression tests) it is just an array.
+__attribute__((section("__libfuzzer_extra_counters"), used))
+uint8_t extra_counters[kCounterCount];
+
+uint32_t Mix(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return x;
+}
+
+}  // namespace
+
+void OracleFail(const char* tag, const std::string& summary, const std::string& details) {
+  std::fprintf(stderr, "\nORACLE %s: %s | %s\n", tag, summary.c_str(), details.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+void HarnessFail(const std::string& what) {
+  std::fprintf(stderr, "\nHARNESS: %s (errno %s)\n", what.c_str(), std::strerror(errno));
+  std::fflush(stderr);
+  std::abort();
+}
+
+void CountFeature(uint32_t key) {
+  uint8_t& c = extra_counters[Mix(key) & (kCounterCount - 1)];
+  if (c != 255) ++c;
+}
+
+uint32_t ResultClass(int32_t res) {
+  if (res == 0) return 0;
+  if (res > 0) return 1;
+  if (res < -4095) return 4097;
+  return 2 + static_cast<uint32_t>(-res);
+}
+
+void CheckKernelLog(const char* target) {
+  static KernelLog* log = new KernelLog(std::string("fuzz ") + target + " started");
+  if (!log->readable()) return;
+  for (const std::string& line : log->NewProblems()) {
+    OracleFail("kernel-log", "the kernel logged a problem while the input ran", line);
+  }
+}
+
+int CountOpenFds(int* rings) {
+  int fds = 0;
+  *rings = 0;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  const int own = dirfd(dir);
+  char path[300], link[128];
+  while (dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    if (std::atoi(e->d_name) == own) continue;
+    ++fds;
+    std::snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n > 0) {
+      link[n] = '\0';
+      if (std::strstr(link, "io_uring") != nullptr) ++*rings;
+    }
+  }
+  closedir(dir);
+  return fds;
+}
+
+void NoteExec(const char* target, uint64_t units, uint64_t every) {
+  static uint64_t execs = 0;
+  static time_t last = 0;
+  ++execs;
+  if (execs != 1 && execs % every != 0) {
+    // Also at most every 10 s of wall time, checked cheaply.
+    if ((execs & 1023) != 0) return;
+    if (std::time(nullptr) - last < 10) return;
+  }
+  last = std::time(nullptr);
+  int rings = 0;
+  int fds = CountOpenFds(&rings);
+  std::fprintf(stderr, "ringcheck-fuzz %s: execs=%llu fds=%d rings=%d\n", target,
+               static_cast<unsigned long long>(execs), fds, rings);
+  if (const char* path = std::getenv("RINGCHECK_FUZZ_STATS")) {
+    if (FILE* f = std::fopen(path, "a")) {
+      std::fprintf(f, "%lld %d %s execs=%llu fds=%d rings=%d units=%llu\n", static_cast<long long>(last),
+                   getpid(), target, static_cast<unsigned long long>(execs), fds, rings,
+                   static_cast<unsigned long long>(units));
+      std::fclose(f);
+    }
+  }
+}
+
+}  // namespace ringcheck::fuzz

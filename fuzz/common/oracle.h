@@ -1,0 +1,49 @@
+// What every ringcheck fuzzer checks and reports the same way.
+//
+// An oracle violation aborts with one line on stderr that starts with a
+// stable tag, then " | " and the details of this occurrence:
+//
+//   ORACLE one-cqe-per-sqe: READV got no CQE | user_data 0x... after 5000 ms
+//
+// nightly.sh deduplicates crashes by the part before " | " (plus the stack),
+// so keep that part free of numbers that change from run to run.
+#ifndef RINGCHECK_FUZZ_COMMON_ORACLE_H_
+#define RINGCHECK_FUZZ_COMMON_ORACLE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ringcheck::fuzz {
+
+// Prints "ORACLE <tag>: <summary> | <details>" and aborts.
+[[noreturn]] void OracleFail(const char* tag, const std::string& summary,
+                             const std::string& details = "");
+
+// The sandbox or the harness itself failed (not a kernel finding): prints
+// "HARNESS: <what>" and aborts.
+[[noreturn]] void HarnessFail(const std::string& what);
+
+// Feedback beyond user-space coverage: each new key (for example opcode,
+// result class, CQE flags) lights one libFuzzer extra counter.
+void CountFeature(uint32_t key);
+
+// A CQE result as a small class: 0, positive, or 2 + errno.
+uint32_t ResultClass(int32_t res);
+
+// Kernel log oracle: aborts with "ORACLE kernel-log" when the kernel logged
+// BUG/WARNING/Oops/... since the previous call. No-op where /dev/kmsg is
+// unreadable.
+void CheckKernelLog(const char* target);
+
+// Resource watch: every `every` calls (and at the first), logs the number of
+// open fds and io_uring fds of this process to stderr and, when the
+// environment variable RINGCHECK_FUZZ_STATS names a file, appends a line
+//   <unix time> <pid> <target> execs=<n> fds=<n> rings=<n> units=<n>
+// `units` is a running total the target counts (the sqe fuzzer: SQEs).
+void NoteExec(const char* target, uint64_t units = 0, uint64_t every = 100000);
+int CountOpenFds(int* rings);
+
+}  // namespace ringcheck::fuzz
+
+#endif  // RINGCHECK_FUZZ_COMMON_ORACLE_H_

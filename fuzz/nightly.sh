@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# The nightly fuzz job: build the fuzzers with ASan/UBSan, run each in
+# libFuzzer's fork mode, keep what is new in a corpus outside the repository,
+# deduplicate and minimize crashes, write reproducers and a report.
+#
+# Exit status: 0 no new crash, 1 at least one new crash, 2 could not run.
+set -euo pipefail
+
+usage() {
+  cat <<'TXT'
+usage: ringcheck fuzz [TARGET...] [--time DURATION] [--jobs N] [--out DIR]
+       fuzz/nightly.sh [same arguments]   (from the repository root)
+
+  TARGET      sqe, register, setup (default: all three)
+  --time D    total fuzzing time, shared equally by the targets: 600, 600s,
+              10m, 1h (default 10m)
+  --jobs N    libFuzzer -fork=N worker processes per target (default 1)
+  --out DIR   where corpora, crashes and the report go (default fuzz-out/)
+  --no-known  do not step around the known findings listed in fuzz/known-findings
+
+Writes DIR/fuzz-report.json and DIR/fuzz-report.md; keeps each target's
+corpus in DIR/corpus/TARGET and each distinct crash in DIR/crashes/ID/
+(input, minimized input, log, reproducer).
+Exit status: 0 no new crash, 1 a new crash, 2 the job could not run.
+TXT
+}
+
+die() { echo "ringcheck fuzz: $*" >&2; exit 2; }
+
+to_seconds() {
+  case "$1" in
+    *[0-9]h) echo $(( ${1%h} * 3600 )) ;;
+    *[0-9]m) echo $(( ${1%m} * 60 )) ;;
+    *[0-9]s) echo "${1%s}" ;;
+    *[0-9]) echo "$1" ;;
+    *) return 1 ;;
+  esac
+}
+
+json_string() {  # a JSON string literal for $1
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\t'/ }
+  s=${s//$'\n'/ }
+  printf '"%s"' "$s"
+}
+
+targets=()
+total_time=600
+jobs=1
+out=fuzz-out
+use_known=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --time) [ $# -ge 2 ] || die "--time needs a duration."; total_time=$(to_seconds "$2") || die "cannot read --time '$2' (use 600, 600s, 10m or 1h)."; shift 2 ;;
+    --jobs) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die "--jobs needs a positive number."; jobs=$2; shift 2 ;;
+    --out) [ $# -ge 2 ] || die "--out needs a directory."; out=$2; shift 2 ;;
+    --no-known) use_known=0; shift ;;
+    sqe|register|setup) targets+=("$1"); shift ;;
+    *) die "unknown argument '$1' (see --help)." ;;
+  esac
+done
+[ ${#targets[@]} -gt 0 ] || targets=(sqe register setup)
+if [ ! -f WORKSPACE ] || [ ! -f fuzz/nightly.sh ]; then die "run me from the repository root."; fi
+command -v bazel >/dev/null || die "bazel is not installed."
+command -v clang-14 >/dev/null || die "clang-14 is not installed (apt-get install clang-14 libfuzzer-14-dev)."
+[ "$total_time" -ge "${#targets[@]}" ] || die "--time is too short for ${#targets[@]} targets."
+per_target=$(( total_time / ${#targets[@]} ))
+known=""
+if [ "$use_known" -eq 1 ] && [ -f fuzz/known-findings ]; then
+  known=$(grep -vE '^(#|$)' fuzz/known-findings | tr '\n' ',' | sed 's/,$//')
+fi
+
+mkdir -p "$out" || die "cannot create $out."
+out=$(cd "$out" && pwd)
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+start_s=$(date +%s)
+
+echo "== building the fuzzers (clang-14, ASan, UBSan)"
+build_targets=(//fuzz/tools:sqe_repro)
+for t in "${targets[@]}"; do build_targets+=("//fuzz/$t:${t}_fuzzer"); done
+bazel build --config=fuzz "${build_targets[@]}" >"$out/build.log" 2>&1 ||
+  die "the fuzzers did not build; see $out/build.log."
+bin_dir=$(bazel info --config=fuzz bazel-bin 2>/dev/null) || die "bazel info failed."
+mkdir -p "$out/bin"
+for t in "${targets[@]}"; do install -m 755 "$bin_dir/fuzz/$t/${t}_fuzzer" "$out/bin/"; done
+install -m 755 "$bin_dir/fuzz/tools/sqe_repro" "$out/bin/"
+
+# Crash identity: the oracle (or sanitizer) line up to " | ", plus the first
+# three frames of our own code.
+crash_key() {  # log file -> key on stdout
+  local oracle frames
+  oracle=$(grep -m1 -E '^(ORACLE |HARNESS: |==[0-9]+==ERROR: |SUMMARY: |.*runtime error: )' "$1" | sed -E 's/ \| .*//; s/^==[0-9]+==//; s/0x[0-9a-f]+//g' || true)
+  frames=$(grep -E '^ +#[0-9]+ .* in (ringcheck|rcfuzz|LLVMFuzzerTestOneInput)' "$1" | grep -v OracleFail | head -3 | sed -E 's/^.* in //; s/\(anonymous namespace\):://g; s/\(.*//' | tr '\n' ' ' || true)
+  printf '%s | %s' "${oracle:-unknown crash}" "$frames"
+}
+
+mkdir -p "$out/crashes"
+index="$out/crashes/index.tsv"  # id <TAB> first seen <TAB> key
+touch "$index"
+new_crashes=0
+targets_json=""
+md_rows=""
+md_summary=""
+
+for t in "${targets[@]}"; do
+  echo "== fuzzing $t for ${per_target}s with $jobs job(s)"
+  work="$out/work/$t"
+  rm -rf "$work"
+  mkdir -p "$work/artifacts" "$work/tmp" "$out/corpus/$t"
+  dict=()
+  [ -f "fuzz/$t/$t.dict" ] && dict=("-dict=fuzz/$t/$t.dict")
+  stats="$work/stats"
+  : >"$stats"
+  t_start=$(date +%s)
+  # Progress goes to the terminal as libFuzzer prints it; new units land in
+  # the first corpus directory (the one outside the repository).
+  TMPDIR="$work/tmp" RINGCHECK_FUZZ_STATS="$stats" RINGCHECK_FUZZ_KNOWN="$known" \
+    "$out/bin/${t}_fuzzer" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+    -max_total_time="$per_target" -timeout=30 -rss_limit_mb=2560 -artifact_prefix="$work/artifacts/" \
+    "${dict[@]}" "$out/corpus/$t" "fuzz/$t/corpus" 2>&1 | tee "$work/fuzz.log" |
+    grep --line-buffered -E '^#[0-9]+: |ORACLE|HARNESS|INFO: (-fork|seed)' || true
+  duration=$(( $(date +%s) - t_start ))
+  rm -rf "$work/tmp"
+
+  last=$(grep -E '^#[0-9]+: cov:' "$work/fuzz.log" | tail -1 || true)
+  runs=$(sed -nE 's/^#([0-9]+):.*/\1/p' <<<"$last"); runs=${runs:-0}
+  execs_per_s=$(sed -nE 's/.*exec\/s:? ([0-9]+).*/\1/p' <<<"$last"); execs_per_s=${execs_per_s:-0}
+  features=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last"); features=${features:-0}
+  corpus_size=$(find "$out/corpus/$t" -type f | wc -l)
+  # SQEs: the last running total each fuzzing process reported, summed.
+  units=$(awk '{ for (i = 4; i <= NF; i++) if ($i ~ /^units=/) { split($i, a, "="); last[$2] = a[2] } }
+               END { s = 0; for (p in last) s += last[p]; print s }' "$stats")
+  sqes_per_s=$(( duration > 0 ? units / duration : 0 ))
+  # Open fds and rings of the fuzzing processes, at one minute and at the end.
+  fds_1m=$(awk -v t0="$t_start" '$1 - t0 >= 60 { for (i = 4; i <= NF; i++) if ($i ~ /^(fds|rings)=/) printf "%s ", $i; print ""; exit }' "$stats")
+  fds_end=$(tail -1 "$stats" | awk '{ for (i = 4; i <= NF; i++) if ($i ~ /^(fds|rings)=/) printf "%s ", $i }')
+  growth=$(awk '{ for (i = 4; i <= NF; i++) if ($i ~ /^fds=/) { split($i, a, "="); if (!($2 in first)) first[$2] = a[2]; if (a[2] - first[$2] > g) g = a[2] - first[$2] } }
+                END { print g + 0 }' "$stats")
+
+  crashes_json=""
+  seen_ids=""
+  examined=0
+  for art in "$work"/artifacts/crash-* "$work"/artifacts/timeout-* "$work"/artifacts/oom-*; do
+    [ -f "$art" ] || continue
+    examined=$((examined + 1))
+    if [ "$examined" -gt 30 ]; then
+      echo "== more than 30 crash files for $t: the rest stay unexamined in $work/artifacts"
+      break
+    fi
+    log="$art.log"
+    hung=0
+    TMPDIR="$work" RINGCHECK_FUZZ_KNOWN="$known" timeout 60 "$out/bin/${t}_fuzzer" -runs=1 "$art" >"$log" 2>&1 || [ $? -ne 124 ] || hung=1
+    key=$(crash_key "$log")
+    [ "$hung" -eq 0 ] || key="replay did not finish in 60 s (a hang the deadline oracle missed) | "
+    id=$(awk -F'\t' -v k="$key" '$3 == k { print $1; exit }' "$index")
+    if [ -z "$id" ]; then
+      id="$t-$(printf '%s' "$key" | sha1sum | cut -c1-10)"
+      printf '%s\t%s\t%s\n' "$id" "$started" "$key" >>"$index"
+      new_crashes=$((new_crashes + 1))
+      dir="$out/crashes/$id"
+      mkdir -p "$dir"
+      cp "$art" "$dir/input"
+      cp "$log" "$dir/log"
+      echo "== new crash $id: $key"
+      if [ "$hung" -eq 0 ]; then
+        TMPDIR="$work" RINGCHECK_FUZZ_KNOWN="$known" timeout 120 "$out/bin/${t}_fuzzer" -minimize_crash=1 -max_total_time=60 \
+          -exact_artifact_path="$dir/minimized" "$art" >"$dir/minimize.log" 2>&1 || true
+      fi
+      [ -f "$dir/minimized" ] || cp "$art" "$dir/minimized"
+      if [ "$t" = sqe ]; then
+        "$out/bin/sqe_repro" "$dir/minimized" "${key% | *}" >"$dir/repro.cc" || true
+      else
+        # shellcheck disable=SC2016  # the script expands these when it runs
+        printf '#!/bin/sh\n# Replays the input through the %s fuzzer binary.\nexec "${FUZZER:-./%s_fuzzer}" -runs=1 "$(dirname "$0")/minimized"\n' "$t" "$t" >"$dir/repro.sh"
+        chmod +x "$dir/repro.sh"
+      fi
+    fi
+    dir="$out/crashes/$id"
+    first_seen=$(awk -F'\t' -v i="$id" '$1 == i { print $2; exit }' "$index")
+    repro="$dir/repro.cc"; [ -f "$repro" ] || repro="$dir/repro.sh"
+    entry="{\"id\":$(json_string "$id"),\"oracle\":$(json_string "${key% | *}"),\"first_seen\":$(json_string "$first_seen"),\"input\":$(json_string "$dir/minimized"),\"reproducer\":$(json_string "$repro")}"
+    case " $seen_ids " in
+      *" $id "*) ;;
+      *)
+        seen_ids+=" $id"
+        crashes_json="${crashes_json:+$crashes_json,}$entry"
+        md_rows+="| $t | \`$id\` | ${key% | *} | $first_seen | ${repro#"$out"/} |"$'\n'
+        ;;
+    esac
+  done
+  # Private directories of replays and minimizations that ended by a crash.
+  rm -rf "$work"/ringcheck-fuzz-*
+  targets_json="${targets_json:+$targets_json,}{\"name\":\"$t\",\"runs\":$runs,\"execs_per_s\":$execs_per_s,\"sqes_per_s\":$sqes_per_s,\"features\":$features,\"corpus_size\":$corpus_size,\"duration_s\":$duration,\"fds_at_1m\":$(json_string "$fds_1m"),\"fds_at_end\":$(json_string "$fds_end"),\"fd_growth_within_a_process\":$growth,\"crashes\":[${crashes_json}]}"
+  md_summary+="| $t | $runs | $execs_per_s | $sqes_per_s | $features | $corpus_size | ${fds_1m:-n/a} | ${fds_end:-n/a} | $growth |"$'\n'
+done
+
+duration_s=$(( $(date +%s) - start_s ))
+printf '{"schema":"ringcheck.fuzz/1","started":"%s","duration_s":%d,"kernel":%s,"known_findings_stepped_around":%s,"targets":[%s]}\n' \
+  "$started" "$duration_s" "$(json_string "$(uname -r)")" "$(json_string "$known")" "$targets_json" >"$out/fuzz-report.json.tmp"
+mv "$out/fuzz-report.json.tmp" "$out/fuzz-report.json"
+{
+  echo "# ringcheck fuzz report"
+  echo
+  echo "Started $started on kernel $(uname -r), ${duration_s}s in all, $new_crashes new crash(es)."
+  echo
+  echo "Known findings stepped around (fuzz/known-findings): ${known:-none}."
+  echo
+  echo "| target | runs | execs/s | SQEs/s | features | corpus | fds/rings at 1 min | at end | fd growth in a process |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  printf '%s' "${md_summary:-}"
+  echo
+  if [ -n "$md_rows" ]; then
+    echo "| target | crash | oracle | first seen | reproducer |"
+    echo "|---|---|---|---|---|"
+    printf '%s' "$md_rows"
+  else
+    echo "No crashes."
+  fi
+} >"$out/fuzz-report.md"
+echo "== report: $out/fuzz-report.md, $out/fuzz-report.json"
+[ "$new_crashes" -eq 0 ] || exit 1
+exit 0

@@ -1,0 +1,361 @@
+// libFuzzer target: sequences of SQEs over a sandboxed, restricted ring, with
+// the oracles of issue 5 checked after every input (see oracle.h for the
+// message format, cqe_oracle.cc for the CQE checks). One ring and one pool
+// serve the whole process; what an input changed is put back before the next.
+#include <liburing.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "fuzz/common/oracle.h"
+#include "fuzz/sqe/decode.h"
+#include "fuzz/sqe/kit_pool.h"
+#include "fuzz/sqe/sqe_fuzzer.h"
+#include "fuzz/sqe/state.h"
+#include "harness/capabilities.h"
+#include "harness/errno_names.h"
+#include "harness/features.h"
+
+namespace ringcheck::fuzz::sqe {
+
+State* S = nullptr;
+
+namespace {
+
+void Submit(unsigned wait_nr = 0, unsigned wait_ms = 0) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int ret;
+    if (wait_nr > 0) {
+      __kernel_timespec ts = {0, static_cast<long long>(wait_ms) * 1000000};
+      io_uring_cqe* cqe;
+      const unsigned before = io_uring_sq_ready(&S->ring);
+      ret = io_uring_submit_and_wait_timeout(&S->ring, &cqe, wait_nr, &ts, nullptr);
+      if (ret == -ETIME || ret >= 0) ret = static_cast<int>(before - io_uring_sq_ready(&S->ring));
+    } else {
+      ret = io_uring_submit(&S->ring);
+    }
+    if (ret >= 0) {
+      S->consumed += ret;
+      break;
+    }
+    if (ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+      OracleFail("ring-consistency", "io_uring_enter failed on a working ring", ResultName(ret));
+    }
+    Reap();
+  }
+  const int records = std::min(S->consumed, S->prog.nsqes);
+  for (int i = 0; i < records; ++i) S->entries[i].consumed = true;
+  Reap();
+}
+
+bool AllDone(bool cancel_sent) {
+  if (cancel_sent && !S->cancel_seen) return false;
+  for (int i = 0; i < S->prog.nsqes; ++i) {
+    const Entry& e = S->entries[i];
+    if (!e.consumed || e.finals) continue;
+    if (e.may_skip && S->cancel_seen) continue;
+    return false;
+  }
+  return true;
+}
+
+io_uring_sqe* GetSqe() {
+  io_uring_sqe* sqe = io_uring_get_sqe(&S->ring);
+  if (sqe == nullptr) {
+    Submit();
+    sqe = io_uring_get_sqe(&S->ring);
+    if (sqe == nullptr) HarnessFail("no SQE free after a submission");
+  }
+  return sqe;
+}
+
+void WaitForEverything() {
+  const auto start = std::chrono::steady_clock::now();
+  bool& cancel_sent = S->cancel_sent;
+  for (int round = 0;; ++round) {
+    if (S->consumed < S->queued) Submit();
+    Reap();
+    if (S->consumed >= S->queued && AllDone(cancel_sent)) return;
+    if (round == 0) {  // run pending task work once before cancelling
+      io_uring_get_events(&S->ring);
+      continue;
+    }
+    if (S->consumed >= S->queued) {
+      // A synchronous cancel of everything: unlike an ASYNC_CANCEL SQE it
+      // cannot queue behind a DRAIN request of the input. Every round,
+      // because cancelling the head of a hard link issues the next request.
+      io_uring_sync_cancel_reg reg;
+      std::memset(&reg, 0, sizeof reg);
+      reg.flags = IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL;
+      reg.fd = -1;
+      reg.timeout.tv_nsec = 100000000;
+      int ret = io_uring_register_sync_cancel(&S->ring, &reg);
+      if (ret < 0 && ret != -ENOENT && ret != -ETIME && ret != -EALREADY && ret != -EINTR) {
+        HarnessFail("cancelling the input's requests: " + ResultName(ret));
+      }
+      cancel_sent = S->cancel_seen = true;
+      Reap();
+      if (AllDone(cancel_sent)) return;
+    }
+    if (round >= 2) DrainPool(&S->pool);  // unblocks writers and zero-copy notifications
+    if (std::chrono::steady_clock::now() - start > S->deadline) {
+      std::string missing;
+      for (int i = 0; i < S->prog.nsqes; ++i) {
+        const Entry& e = S->entries[i];
+        if (e.consumed && !e.finals && !(e.may_skip && S->cancel_seen)) {
+          missing += std::string(OpName(e)) + "#" + std::to_string(i) + " ";
+        }
+      }
+      if (S->consumed < S->queued) missing += "(SQEs not consumed) ";
+      OracleFail("completion-deadline", "requests still outstanding after cancel-all and the deadline",
+                 missing + "after " + std::to_string(S->deadline.count()) + " ms");
+    }
+    __kernel_timespec ts = {0, 200000};
+    io_uring_cqe* cqe;
+    io_uring_wait_cqe_timeout(&S->ring, &cqe, &ts);
+  }
+}
+
+void CheckRing() {
+  io_uring& r = S->ring;
+  const unsigned sq_head = io_uring_smp_load_acquire(r.sq.khead);
+  const unsigned sq_tail = *r.sq.ktail;
+  const unsigned cq_head = *r.cq.khead;
+  const unsigned cq_tail = io_uring_smp_load_acquire(r.cq.ktail);
+  if (sq_head != sq_tail || cq_tail - cq_head > r.cq.ring_entries || *r.sq.kdropped != 0) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "sq head %u tail %u dropped %u; cq head %u tail %u entries %u", sq_head,
+                  sq_tail, *r.sq.kdropped, cq_head, cq_tail, r.cq.ring_entries);
+    OracleFail("ring-consistency", "ring head/tail inconsistent after an input", buf);
+  }
+}
+
+void Reset() {
+  rcfuzz::Pool& p = S->pool;
+  if (S->legacy_dirty) {
+    for (uint16_t group : {0, 2, 3, 4}) {
+      io_uring_sqe* sqe = GetSqe();
+      io_uring_prep_remove_buffers(sqe, 65536, group);
+      sqe->user_data = kHousekeepingUd;
+    }
+    io_uring_submit(&S->ring);
+    for (int waited = 0; waited < 1000 && !io_uring_cq_ready(&S->ring); ++waited) {  // they run inline
+      __kernel_timespec ts = {0, 1000000};
+      io_uring_cqe* cqe;
+      io_uring_wait_cqe_timeout(&S->ring, &cqe, &ts);
+    }
+    if (!io_uring_cq_ready(&S->ring)) {
+      OracleFail("completion-deadline", "REMOVE_BUFFERS of the reset did not complete", "after 1000 ms");
+    }
+    Reap();
+  }
+  if (S->io_dirty || S->recreate) DrainPool(&p);
+  for (int i = 0; i < rcfuzz::kPoolFdCount; ++i) {
+    if (S->recreate & (1u << i)) {
+      if (!rcfuzz::Recreate(&p, i)) HarnessFail("could not recreate pool fd " + std::to_string(i));
+      S->fixed_dirty = true;
+    }
+  }
+  if (S->dir_dirty && rcfuzz::ResetDirectory(&p)) S->fixed_dirty = true;
+  for (int i = 0; i < rcfuzz::kPoolFdCount; ++i) {
+    if (S->files_dirty & (1u << i)) rcfuzz::RestoreFile(&p, i);
+  }
+  if (S->fixed_dirty) {
+    int files[rcfuzz::kFixedSlots];
+    rcfuzz::FixedTable(p, files);
+    int ret = io_uring_register_files_update(&S->ring, 0, files, rcfuzz::kFixedSlots);
+    if (ret != rcfuzz::kFixedSlots) HarnessFail("restoring the fixed file table: " + ResultName(ret));
+  }
+  if (S->pbuf_dirty) {
+    uint16_t head = 0;
+    if (io_uring_buf_ring_head(&S->ring, rcfuzz::kPbufGroup, &head) == 0) {
+      rcfuzz::RefillPbufRing(&p, head + (p.pbuf_tail & ~0xffffu));
+    }
+  }
+}
+
+// Known finding drain-link-zc (findings/README.md): a DRAIN link with a
+// zero-copy send never completes. When asked to step around it, an input
+// with a zero-copy send loses its DRAIN flags.
+void AvoidDrainWithZeroCopy(Program* prog) {
+  bool zc = false;
+  for (int i = 0; i < prog->nsteps; ++i) {
+    const Step& st = prog->steps[i];
+    if (st.kind == Step::kSqe && st.desc && (st.desc->traits & kZeroCopy)) zc = true;
+  }
+  if (!zc) return;
+  for (int i = 0; i < prog->nsteps; ++i) prog->steps[i].spec.flags &= static_cast<uint8_t>(~IOSQE_IO_DRAIN);
+}
+
+// Marks what a record may change, from its opcode's traits and its fields.
+void NoteEffects(const Entry& e, const rcfuzz::SqeSpec& s) {
+  if (e.desc == nullptr) return;
+  const uint16_t t = e.desc->traits;
+  if (t & kPathOp) S->dir_dirty = true;
+  if (t & kUsesFd) S->io_dirty = true;
+  // A file whose size or offset the request may change; with FIXED_FILE the
+  // slot number is the pool index.
+  const bool moves = (t & kMutatesFile) || ((t & kUsesFd) && s.off.kind == rcfuzz::kRaw && s.off.raw == ~0ull);
+  if (moves) {
+    if (s.fd.kind == rcfuzz::kFd) S->files_dirty |= 1u << s.fd.index;
+    else if ((e.flags & IOSQE_FIXED_FILE) && s.fd.raw < rcfuzz::kPoolFdCount) S->files_dirty |= 1u << s.fd.raw;
+    if (e.op == IORING_OP_SPLICE || e.op == IORING_OP_TEE) S->files_dirty |= ~0u;  // the input side too
+  }
+  if ((t & kFixedTable) || e.op == IORING_OP_MSG_RING) S->fixed_dirty = true;
+  if (e.flags & IOSQE_BUFFER_SELECT) S->pbuf_dirty = true;
+  if (e.op == IORING_OP_PROVIDE_BUFFERS) S->legacy_dirty = true;
+  if (t & kHitsFd) {
+    if (s.fd.kind == rcfuzz::kFd) S->recreate |= 1u << s.fd.index;
+    else if ((e.flags & IOSQE_FIXED_FILE) && s.fd.raw < rcfuzz::kPoolFdCount) S->recreate |= 1u << s.fd.raw;
+  }
+  if (e.op == IORING_OP_CLOSE) S->recreate |= (1u << rcfuzz::kVictim0) | (1u << rcfuzz::kVictim1);
+}
+
+void RunInput(const uint8_t* data, size_t size) {
+  if (S->gen > 0) {
+    State::Past& past = S->past[S->gen % State::kPastInputs];
+    past.ud_base = S->ud_base;
+    past.silent.reset();
+    past.finished.reset();
+    past.new_fd.reset();
+    for (int i = 0; i < S->prog.nsqes; ++i) {
+      const Entry& e = S->entries[i];
+      if (!e.consumed) continue;
+      if (e.finals) past.finished.set(i);
+      else if (e.may_skip) past.silent.set(i);
+      const rcfuzz::SqeSpec& spec = S->prog.steps[e.step].spec;
+      if (e.desc && (e.desc->traits & kCreatesFd) && (spec.file.raw == 0 || e.op == IORING_OP_FIXED_FD_INSTALL)) {
+        past.new_fd.set(i);
+      }
+      past.op[i] = e.op;
+    }
+  }
+  ++S->gen;
+  S->ud_base = kInputTag | ((S->gen & 0xffffffffffull) << 16);
+  DecodeProgram(data, size, S->allowed, S->denied, S->ud_base, &S->prog);
+  if (S->known_drain_link_zc) AvoidDrainWithZeroCopy(&S->prog);
+  S->queued = S->consumed = 0;
+  S->cancel_seen = S->cancel_sent = false;
+  S->dir_dirty = S->fixed_dirty = S->pbuf_dirty = S->legacy_dirty = S->io_dirty = false;
+  S->files_dirty = 0;
+  S->recreate = 0;
+  bool in_link = false, chain_skip = false;
+  for (int i = 0; i < S->prog.nsteps; ++i) {
+    Step& st = S->prog.steps[i];
+    if (st.kind != Step::kSqe) {
+      Submit(st.kind == Step::kWait ? st.wait_nr : 0, st.wait_ms);
+      in_link = false;
+      continue;
+    }
+    if (io_uring_sq_space_left(&S->ring) == 0) {
+      Submit();
+      in_link = false;
+    }
+    Entry& e = S->entries[st.record];
+    e = Entry{};
+    e.desc = st.desc;
+    e.op = st.spec.opcode;
+    e.flags = st.spec.flags;
+    e.denied = st.denied;
+    e.follower = in_link;
+    e.step = i;
+    if (!in_link) chain_skip = false;
+    chain_skip |= (e.flags & IOSQE_CQE_SKIP_SUCCESS) != 0;
+    e.may_skip = chain_skip;
+    in_link = (e.flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)) != 0;
+    NoteEffects(e, st.spec);
+    if (trace) {
+      std::fprintf(stderr, "  sqe #%d %s flags 0x%x user_data 0x%llx\n", st.record,
+                   st.desc ? st.desc->name : "(restricted)", e.flags,
+                   static_cast<unsigned long long>(st.spec.user_data));
+    }
+    io_uring_sqe* sqe = GetSqe();
+    if (st.spec.opcode == IORING_OP_NOP && !st.denied) {  // the hot path: nothing to resolve
+      io_uring_prep_nop(sqe);
+      sqe->flags = st.spec.flags;
+      sqe->user_data = st.spec.user_data;
+    } else {
+      rcfuzz::Materialize(st.spec, rcfuzz::BaseFor(S->pool, st.record), sqe);
+    }
+    ++S->queued;
+  }
+  S->sqes += static_cast<uint64_t>(S->prog.nsqes);
+  WaitForEverything();
+  CheckRing();
+  Reset();
+  CheckKernelLog("sqe");
+}
+
+void CleanUp() {
+  if (S != nullptr && S->pool.fd[rcfuzz::kDirFd] >= 0) {
+    rcfuzz::ResetDirectory(&S->pool);
+    unlinkat(S->pool.fd[rcfuzz::kDirFd], "d", AT_REMOVEDIR);
+    rmdir(S->pool.dir);
+  }
+}
+
+void Init() {
+  S = new State();
+  if (!Caps().usable()) {
+    std::fprintf(stderr, "ringcheck sqe fuzzer: io_uring is not usable here (%s); inputs are ignored\n",
+                 ResultName(Caps().setup_error).c_str());
+    return;
+  }
+  trace = std::getenv("RINGCHECK_FUZZ_TRACE") != nullptr;
+  if (const char* known = std::getenv("RINGCHECK_FUZZ_KNOWN")) {
+    S->known_zc_cancelled_notif = std::strstr(known, "zc-cancelled-notif") != nullptr;
+    S->known_drain_link_zc = std::strstr(known, "drain-link-zc") != nullptr;
+  }
+  if (const char* ms = std::getenv("RINGCHECK_FUZZ_DEADLINE_MS")) S->deadline = std::chrono::milliseconds(std::atoi(ms));
+  rcfuzz::ApplySandboxLimits();
+  for (const OpDesc& d : OpTable()) {
+    if (d.op < Caps().op_supported.size() && Caps().op_supported[d.op]) S->allowed.push_back(&d);
+  }
+  for (unsigned op = 0; op < Caps().op_supported.size(); ++op) {
+    if (Caps().op_supported[op] && FindOp(static_cast<uint8_t>(op)) == nullptr) S->denied.push_back(static_cast<uint8_t>(op));
+  }
+  int ret = rcfuzz::OpenPool(&S->pool);
+  if (ret < 0) HarnessFail("setting up the fd and buffer pool: " + ResultName(ret));
+  std::atexit(CleanUp);
+  std::vector<uint8_t> ops;
+  for (const OpDesc* d : S->allowed) ops.push_back(d->op);
+  uint32_t flags = 0;
+  if (const char* mode = std::getenv("RINGCHECK_FUZZ_RING")) {
+    if (std::strcmp(mode, "defer") == 0) flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    if (std::strcmp(mode, "sqpoll") == 0) flags = IORING_SETUP_SQPOLL;
+  }
+  ret = rcfuzz::SetupFuzzRing(&S->pool, &S->ring, ops.data(), static_cast<int>(ops.size()), flags);
+  if (ret < 0) HarnessFail("setting up the restricted ring: " + ResultName(ret));
+  S->usable = true;
+}
+
+}  // namespace
+
+}  // namespace ringcheck::fuzz::sqe
+
+namespace ringcheck::fuzz {
+
+uint64_t SqeFuzzerSqeCount() { return sqe::S ? sqe::S->sqes : 0; }
+
+}  // namespace ringcheck::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace ringcheck::fuzz;
+  using namespace ringcheck::fuzz::sqe;
+  if (S == nullptr) Init();
+  if (!S->usable) return 0;
+  if (trace) std::fprintf(stderr, "input of %zu bytes\n", size);
+  const auto start = std::chrono::steady_clock::now();
+  RunInput(data, size);
+  if (trace) {
+    std::fprintf(stderr, "input done in %lld us\n", static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                       std::chrono::steady_clock::now() - start).count()));
+  }
+  NoteExec("sqe", S->sqes);
+  return 0;
+}

@@ -1,0 +1,78 @@
+// The sqe fuzzer's per-process state, shared by its execution (sqe_fuzzer.cc)
+// and its CQE oracle (cqe_oracle.cc).
+#ifndef RINGCHECK_FUZZ_SQE_STATE_H_
+#define RINGCHECK_FUZZ_SQE_STATE_H_
+
+#include <liburing.h>
+
+#include <bitset>
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "fuzz/sqe/decode.h"
+#include "fuzz/sqe/kit_pool.h"
+
+namespace ringcheck::fuzz::sqe {
+
+constexpr uint64_t kOwnUd = 0xA4ull << 56;  // the fuzzer's own requests
+constexpr uint64_t kHousekeepingUd = kOwnUd | 2;
+constexpr uint64_t kInputTag = 0xA5ull << 56;
+struct Entry {
+  const OpDesc* desc;
+  uint8_t op, flags;
+  bool denied, follower, may_skip, consumed;
+  bool zc_result, zc_more, zc_notif;  // zero-copy sends: result CQE, its F_MORE, NOTIF CQE
+  uint8_t finals;
+  uint16_t more;
+  int step;  // index in prog.steps
+};
+
+struct State {
+  bool usable = false;
+  rcfuzz::Pool pool;
+  io_uring ring;
+  std::vector<const OpDesc*> allowed;
+  std::vector<uint8_t> denied;
+  Program prog;
+  Entry entries[rcfuzz::kMaxRecords];
+  uint64_t gen = 0, ud_base = 0;
+  // Earlier inputs' requests, for CQEs that arrive after their input ended:
+  // a CQE_SKIP_SUCCESS candidate that never posted may still fail later (a
+  // DRAIN-deferred request is beyond cancel's reach until it is issued).
+  // Fixed storage: libFuzzer runs a leak check after any input that leaves
+  // more allocations than it found, so the per-input path allocates nothing.
+  struct Past {
+    uint64_t ud_base;
+    std::bitset<rcfuzz::kMaxRecords> silent;    // no CQE yet, none required
+    std::bitset<rcfuzz::kMaxRecords> finished;  // completed
+    std::bitset<rcfuzz::kMaxRecords> new_fd;    // a result >= 0 is an fd to close
+    uint8_t op[rcfuzz::kMaxRecords];
+  };
+  static constexpr uint64_t kPastInputs = 1024;
+  Past past[kPastInputs];  // by generation
+  int queued = 0, consumed = 0;
+  bool cancel_sent = false, cancel_seen = false;
+  uint64_t sqes = 0;
+  std::chrono::milliseconds deadline{3000};
+  // Known kernel findings the run was asked to step around
+  // (RINGCHECK_FUZZ_KNOWN, see fuzz/known-findings).
+  bool known_zc_cancelled_notif = false;
+  bool known_drain_link_zc = false;
+  // What the input touched, so the reset does only what is needed.
+  bool dir_dirty, fixed_dirty, pbuf_dirty, legacy_dirty, io_dirty;
+  uint32_t files_dirty;  // pool fd indices whose size or offset may have changed
+  uint32_t recreate;  // pool fd indices to recreate
+};
+
+extern State* S;
+
+inline const char* OpName(const Entry& e) { return e.denied ? "a restricted opcode" : e.desc->name; }
+extern bool trace;  // RINGCHECK_FUZZ_TRACE=1: print every SQE and CQE
+
+// Consumes every CQE in the CQ, checking each against the oracles.
+void Reap();
+
+}  // namespace ringcheck::fuzz::sqe
+
+#endif  // RINGCHECK_FUZZ_SQE_STATE_H_
