@@ -240,13 +240,24 @@ def _fuzz(kernels):
         keys = []
         for t in targets:
             keys += [x for x, y in t.items() if not isinstance(y, (list, dict)) and x not in keys]
+        facts = [f"{x.replace('_', ' ')}: {fz[x]}" for x in ("started", "duration_s", "kernel",
+                                                            "known_findings_stepped_around") if fz.get(x)]
+        if facts:
+            out.append(f"<p class=muted>{e('; '.join(facts))}</p>")
         out.append("<table><tr>" + "".join(f"<th>{e(x)}</th>" for x in keys) + "<th>crashes</th></tr>")
+        crashes_all = []
         for t in targets:
             crashes = t.get("crashes", [])
             n = len(crashes) if isinstance(crashes, list) else crashes
+            if isinstance(crashes, list):
+                crashes_all += [(t.get("name", "?"), c) for c in crashes if isinstance(c, dict)]
             out.append("<tr>" + "".join(f"<td>{e(t.get(x, ''))}</td>" for x in keys)
                        + f"<td class={'red' if n else 'ok'}>{e(n)}</td></tr>")
         out.append("</table>")
+        for target, c in crashes_all:
+            out.append(f'<div class="card v-FAIL"><h3>{e(target)}: {e(c.get("id", "crash"))}</h3><dl>'
+                       + "".join(f"<dt>{e(k)}</dt><dd><code>{e(v)}</code></dd>" for k, v in c.items() if k != "id")
+                       + "</dl></div>")
     return out
 
 

@@ -157,14 +157,21 @@ class ReportTest(Fixture):
 
     def test_fuzz_summary_is_carried_and_shown(self):
         os.makedirs(os.path.join(self.old, "fuzz"))
-        fuzz = {"schema": "ringcheck.fuzz/1", "targets": [
-            {"name": "sqe_fuzzer", "execs": 120000, "execs_per_sec": 2000, "crashes": [{"id": "crash-1"}]}]}
+        fuzz = {"schema": "ringcheck.fuzz/1", "started": "2026-01-01T00:00:00Z", "duration_s": 600,
+                "kernel": "5.10.0-32-amd64", "known_findings_stepped_around": "", "targets": [
+                    {"name": "sqe_fuzzer", "runs": 2, "execs_per_s": 2000, "sqes_per_s": 9000, "features": 812,
+                     "corpus_size": 40, "duration_s": 600, "fds_at_1m": "12/3", "fds_at_end": "12/3",
+                     "fd_growth_within_a_process": 0,
+                     "crashes": [{"id": "crash-1", "oracle": "cqe count", "first_seen": "2026-01-01",
+                                  "input": "crashes/crash-1/minimized", "reproducer": "crashes/crash-1/repro.cc"}]}]}
         with open(os.path.join(self.old, "fuzz", "fuzz-report.json"), "w") as f:
             json.dump(fuzz, f)
         _, rep, _ = self.report(self.old)
         self.assertEqual(rep["kernels"][0]["fuzz"], fuzz)
         with open(os.path.join(self.out, "report.html")) as f:
-            self.assertIn("sqe_fuzzer", f.read())
+            page = f.read()
+        self.assertIn("sqe_fuzzer", page)
+        self.assertIn("crashes/crash-1/repro.cc", page)
         with open(os.path.join(self.out, "report.md")) as f:
             self.assertIn("`sqe_fuzzer`: 1 crashes", f.read())
 
