@@ -117,6 +117,7 @@ for t in "${targets[@]}"; do
   # Progress goes to the terminal as libFuzzer prints it; new units land in
   # the first corpus directory (the one outside the repository).
   TMPDIR="$work/tmp" RINGCHECK_FUZZ_STATS="$stats" RINGCHECK_FUZZ_KNOWN="$known" \
+    RINGCHECK_FUZZ_CRASHLOG="$work/crash-lines.log" \
     "$out/bin/${t}_fuzzer" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
     -max_total_time="$per_target" -timeout=30 -rss_limit_mb=2560 -artifact_prefix="$work/artifacts/" \
     "${dict[@]}" "$out/corpus/$t" "fuzz/$t/corpus" 2>&1 | tee "$work/fuzz.log" |
@@ -154,6 +155,8 @@ for t in "${targets[@]}"; do
     TMPDIR="$work" RINGCHECK_FUZZ_KNOWN="$known" timeout 60 "$out/bin/${t}_fuzzer" -runs=1 "$art" >"$log" 2>&1 || [ $? -ne 124 ] || hung=1
     key=$(crash_key "$log")
     [ "$hung" -eq 0 ] || key="replay did not finish in 60 s (a hang the deadline oracle missed) | "
+    # Fork mode deletes its workers' logs; what the oracles said is in crash-lines.log.
+    case "$key" in "unknown crash |"*) key="did not reproduce alone (see work/$t/crash-lines.log) | " ;; esac
     id=$(awk -F'\t' -v k="$key" '$3 == k { print $1; exit }' "$index")
     if [ -z "$id" ]; then
       id="$t-$(printf '%s' "$key" | sha1sum | cut -c1-10)"

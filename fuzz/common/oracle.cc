@@ -34,15 +34,26 @@ uint32_t Mix(uint32_t x) {
 
 }  // namespace
 
-void OracleFail(const char* tag, const std::string& summary, const std::string& details) {
-  std::fprintf(stderr, "\nORACLE %s: %s | %s\n", tag, summary.c_str(), details.c_str());
+// Also appends the line to $RINGCHECK_FUZZ_CRASHLOG: libFuzzer's fork mode
+// deletes its workers' logs, and some crashes need earlier inputs to repeat.
+static void Report(const char* line) {
+  std::fprintf(stderr, "\n%s\n", line);
   std::fflush(stderr);
+  if (const char* path = std::getenv("RINGCHECK_FUZZ_CRASHLOG")) {
+    if (FILE* f = std::fopen(path, "a")) {
+      std::fprintf(f, "%lld %d %s\n", static_cast<long long>(std::time(nullptr)), getpid(), line);
+      std::fclose(f);
+    }
+  }
+}
+
+void OracleFail(const char* tag, const std::string& summary, const std::string& details) {
+  Report(("ORACLE " + std::string(tag) + ": " + summary + " | " + details).c_str());
   std::abort();
 }
 
 void HarnessFail(const std::string& what) {
-  std::fprintf(stderr, "\nHARNESS: %s (errno %s)\n", what.c_str(), std::strerror(errno));
-  std::fflush(stderr);
+  Report(("HARNESS: " + what + " (errno " + std::strerror(errno) + ")").c_str());
   std::abort();
 }
 

@@ -64,7 +64,7 @@ void HandleCqe(const io_uring_cqe* cqe) {
     }
     if (p.ud_base == base && idx < rcfuzz::kMaxRecords) {
       if (p.silent[idx]) {
-        p.silent[idx] = false;
+        if (!(cqe->flags & IORING_CQE_F_MORE)) p.silent[idx] = false;  // multishot: more may come
         if (p.new_fd[idx] && cqe->res >= 0) close(cqe->res);
         return;
       }

@@ -119,7 +119,13 @@ inline bool Install(Pool* p, int i, int fresh) {
   if (fresh < 0) return false;
   if (p->fd[i] < 0) { p->fd[i] = fresh; return true; }
   if (fresh != p->fd[i]) {
-    if (dup3(fresh, p->fd[i], O_CLOEXEC) < 0) return false;
+    if (dup3(fresh, p->fd[i], O_CLOEXEC) < 0) {
+      // EBUSY: a late request of an earlier input is installing a new file
+      // at that number right now. The pool fd takes the fresh number instead.
+      if (errno != EBUSY) return false;
+      p->fd[i] = fresh;
+      return true;
+    }
     close(fresh);
   }
   return true;

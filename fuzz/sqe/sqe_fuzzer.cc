@@ -3,6 +3,7 @@
 // message format, cqe_oracle.cc for the CQE checks). One ring and one pool
 // serve the whole process; what an input changed is put back before the next.
 #include <liburing.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -33,21 +34,21 @@ void Submit(unsigned wait_nr = 0, unsigned wait_ms = 0) {
     if (wait_nr > 0) {
       __kernel_timespec ts = {0, static_cast<long long>(wait_ms) * 1000000};
       io_uring_cqe* cqe;
-      const unsigned before = io_uring_sq_ready(&S->ring);
       ret = io_uring_submit_and_wait_timeout(&S->ring, &cqe, wait_nr, &ts, nullptr);
-      if (ret == -ETIME || ret >= 0) ret = static_cast<int>(before - io_uring_sq_ready(&S->ring));
+      if (ret == -ETIME) ret = 0;
     } else {
       ret = io_uring_submit(&S->ring);
     }
-    if (ret >= 0) {
-      S->consumed += ret;
-      break;
-    }
+    if (ret >= 0) break;
+    // libFuzzer's SIGALRM interrupts waits: the SQEs may be taken all the same.
     if (ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
       OracleFail("ring-consistency", "io_uring_enter failed on a working ring", ResultName(ret));
     }
     Reap();
   }
+  // What the kernel took, from the SQ head itself: return values miss SQEs
+  // taken by a call that then failed waiting.
+  S->consumed = static_cast<int>(io_uring_smp_load_acquire(S->ring.sq.khead) - S->sq_base);
   const int records = std::min(S->consumed, S->prog.nsqes);
   for (int i = 0; i < records; ++i) S->entries[i].consumed = true;
   Reap();
@@ -135,6 +136,24 @@ void CheckRing() {
   }
 }
 
+// Puts the pool's fds back into the fixed table. The update stops at the
+// first slot it cannot fill: a pool fd closed behind the fuzzer's back by a
+// request of an earlier input that ran late (DRAIN defers requests beyond
+// cancel's reach) is made anew and the update goes on from there.
+void RestoreFixedTable(int* files) {
+  for (unsigned from = 0, repairs = 0; from < rcfuzz::kFixedSlots;) {
+    int ret = io_uring_register_files_update(&S->ring, from, files + from, rcfuzz::kFixedSlots - from);
+    if (ret == static_cast<int>(rcfuzz::kFixedSlots - from)) return;
+    const unsigned bad = from + static_cast<unsigned>(ret < 0 ? 0 : ret);
+    if (bad >= rcfuzz::kPoolFdCount || ++repairs > 4 || !rcfuzz::Recreate(&S->pool, static_cast<int>(bad)) ||
+        fcntl(S->pool.fd[bad], F_GETFD) < 0) {
+      HarnessFail("restoring the fixed file table: " + ResultName(ret) + " at slot " + std::to_string(bad));
+    }
+    files[bad] = S->pool.fd[bad];
+    from = bad;
+  }
+}
+
 void Reset() {
   rcfuzz::Pool& p = S->pool;
   if (S->legacy_dirty) {
@@ -168,8 +187,7 @@ void Reset() {
   if (S->fixed_dirty) {
     int files[rcfuzz::kFixedSlots];
     rcfuzz::FixedTable(p, files);
-    int ret = io_uring_register_files_update(&S->ring, 0, files, rcfuzz::kFixedSlots);
-    if (ret != rcfuzz::kFixedSlots) HarnessFail("restoring the fixed file table: " + ResultName(ret));
+    RestoreFixedTable(files);
   }
   if (S->pbuf_dirty) {
     uint16_t head = 0;
@@ -240,6 +258,7 @@ void RunInput(const uint8_t* data, size_t size) {
   DecodeProgram(data, size, S->allowed, S->denied, S->ud_base, &S->prog);
   if (S->known_drain_link_zc) AvoidDrainWithZeroCopy(&S->prog);
   S->queued = S->consumed = 0;
+  S->sq_base = io_uring_smp_load_acquire(S->ring.sq.khead);  // CheckRing: nothing left from before
   S->cancel_seen = S->cancel_sent = false;
   S->dir_dirty = S->fixed_dirty = S->pbuf_dirty = S->legacy_dirty = S->io_dirty = false;
   S->files_dirty = 0;

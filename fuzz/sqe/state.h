@@ -52,6 +52,7 @@ struct State {
   static constexpr uint64_t kPastInputs = 1024;
   Past past[kPastInputs];  // by generation
   int queued = 0, consumed = 0;
+  unsigned sq_base = 0;  // SQ head when the input started
   bool cancel_sent = false, cancel_seen = false;
   uint64_t sqes = 0;
   std::chrono::milliseconds deadline{3000};
