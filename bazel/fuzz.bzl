@@ -12,9 +12,8 @@ The target's sources go into a library (alwayslink, so LLVMFuzzerTestOneInput
 is linked even though only libFuzzer's driver refers to it).
 """
 
-# Code compiled with -fsanitize=fuzzer-no-link (config fuzz / fuzz-fast) needs
-# libFuzzer's runtime at link time. A binary that defines its own main still
-# links it: libFuzzer's main then stays unused.
+# The libFuzzer binaries (config fuzz / fuzz-fast): libFuzzer's runtime and
+# its main.
 FUZZ_LINKOPTS = select({
     "//bazel:libfuzzer": ["-fsanitize=fuzzer"],
     "//conditions:default": [],

@@ -132,6 +132,10 @@ void HandleCqe(const io_uring_cqe* cqe) {
     return;
   }
   e.finals = 1;
+  if (cqe->res >= 0 && e.desc) {  // effects the reset must undo (see NoteEffects)
+    if ((e.desc->traits & kPathOp) && e.op != IORING_OP_STATX) S->dir_dirty = true;
+    if (e.op == IORING_OP_CLOSE) S->recreate |= (1u << rcfuzz::kVictim0) | (1u << rcfuzz::kVictim1);
+  }
   if (st) CloseNewFd(e, *st, cqe->res);
   if (e.desc && (e.desc->traits & kPipeOut) && cqe->res >= 0 && st && st->spec.file.raw == 0) {
     int fds[2];

@@ -214,7 +214,11 @@ void AvoidDrainWithZeroCopy(Program* prog) {
 void NoteEffects(const Entry& e, const rcfuzz::SqeSpec& s) {
   if (e.desc == nullptr) return;
   const uint16_t t = e.desc->traits;
-  if (t & kPathOp) S->dir_dirty = true;
+  // Names a path operation may create, and a victim fd CLOSE may close,
+  // need a reset only if the request succeeded (cqe_oracle.cc looks), or
+  // might succeed without a CQE.
+  if ((t & kPathOp) && e.may_skip) S->dir_dirty = true;
+  if (e.op == IORING_OP_CLOSE && e.may_skip) S->recreate |= (1u << rcfuzz::kVictim0) | (1u << rcfuzz::kVictim1);
   if (t & kUsesFd) S->io_dirty = true;
   // A file whose size or offset the request may change; with FIXED_FILE the
   // slot number is the pool index.
@@ -231,7 +235,6 @@ void NoteEffects(const Entry& e, const rcfuzz::SqeSpec& s) {
     if (s.fd.kind == rcfuzz::kFd) S->recreate |= 1u << s.fd.index;
     else if ((e.flags & IOSQE_FIXED_FILE) && s.fd.raw < rcfuzz::kPoolFdCount) S->recreate |= 1u << s.fd.raw;
   }
-  if (e.op == IORING_OP_CLOSE) S->recreate |= (1u << rcfuzz::kVictim0) | (1u << rcfuzz::kVictim1);
 }
 
 void RunInput(const uint8_t* data, size_t size) {
@@ -286,6 +289,12 @@ void RunInput(const uint8_t* data, size_t size) {
     if (!in_link) chain_skip = false;
     chain_skip |= (e.flags & IOSQE_CQE_SKIP_SUCCESS) != 0;
     e.may_skip = chain_skip;
+    // A PIPE that may complete after its input ended would leave two fds no
+    // one can close (they are written to scratch memory the next input
+    // reuses): such a PIPE creates fixed files instead.
+    if (e.may_skip && st.desc && (st.desc->traits & kPipeOut) && st.spec.file.raw == 0) {
+      st.spec.file = rcfuzz::Raw(IORING_FILE_INDEX_ALLOC);
+    }
     in_link = (e.flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)) != 0;
     NoteEffects(e, st.spec);
     if (trace) {
