@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "harness/errno_names.h"
+#include "harness/features.h"
 #include "harness/fd.h"
 #include "harness/net.h"
 
@@ -255,6 +256,19 @@ bool SendZcReportUsageSupported() {
     io_uring_prep_send_zc(sqe, fd, &byte, 1, 0, IORING_SEND_ZC_REPORT_USAGE);
   });
   return ok;
+}
+
+void SkipTest::SetUp() {
+  RingTest::SetUp();
+  if (IsSkipped() || HasFatalFailure()) return;
+  REQUIRE_FEATURE("feat_cqe_skip");
+}
+
+std::vector<Cqe> SkipTest::SubmitWithMarker(int n, size_t count) {
+  EXPECT_TRUE(SubmitExpect(ring(), n));
+  QueueNop(ring(), kMarker);
+  EXPECT_TRUE(SubmitExpect(ring(), 1));
+  return ReapAll(ring(), count);
 }
 
 }  // namespace cqe

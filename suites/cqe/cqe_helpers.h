@@ -90,6 +90,19 @@ bool RecvMultishotSupported();    // IORING_RECV_MULTISHOT (6.0)
 bool TimeoutMultishotSupported(); // IORING_TIMEOUT_MULTISHOT (6.4)
 bool SendZcReportUsageSupported();  // IORING_SEND_ZC_REPORT_USAGE (6.2)
 
+// Fixture for the IOSQE_CQE_SKIP_SUCCESS tests: a ring of the matrix on a
+// kernel with IORING_FEAT_CQE_SKIP, and a plain marker NOP after the requests
+// under test, so "no CQE" is seen as "the marker came, nothing else".
+class SkipTest : public RingTest {
+ protected:
+  static constexpr uint64_t kMarker = 99;
+  void SetUp() override;
+  // Submits the `n` queued SQEs, then the marker NOP on its own (a request
+  // that fails at submission ends its batch), and returns every CQE: at
+  // least `count`, then whatever else comes before the CQ goes quiet.
+  std::vector<Cqe> SubmitWithMarker(int n, size_t count);
+};
+
 }  // namespace cqe
 }  // namespace ringcheck
 

@@ -18,27 +18,10 @@ namespace {
 using cqe::ArrivedInOrder;
 using cqe::ExactlyThese;
 
-constexpr uint64_t kMarker = 99;  // an unlinked NOP after the chain
 constexpr uint8_t kLink = IOSQE_IO_LINK;
 constexpr uint8_t kSkip = IOSQE_CQE_SKIP_SUCCESS;
 
-class SkipLinks : public RingTest {
- protected:
-  void SetUp() override {
-    RingTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    REQUIRE_FEATURE("feat_cqe_skip");
-  }
-  // Submits the `n` queued SQEs, then the marker NOP on its own (a request
-  // that fails at submission ends its batch), and returns every CQE: at
-  // least `count`, then whatever else comes before the CQ goes quiet.
-  std::vector<Cqe> SubmitWithMarker(int n, size_t count) {
-    EXPECT_TRUE(cqe::SubmitExpect(ring(), n));
-    cqe::QueueNop(ring(), kMarker);
-    EXPECT_TRUE(cqe::SubmitExpect(ring(), 1));
-    return cqe::ReapAll(ring(), count);
-  }
-};
+class SkipLinks : public cqe::SkipTest {};
 
 // D3: A(skip, fails) -> B -> C: A posts its error; B and C are cancelled and
 // their CQEs suppressed, although neither has the flag.

@@ -25,26 +25,9 @@ using cqe::ExactlyThese;
 using cqe::HasFlag;
 using cqe::Want;
 
-constexpr uint64_t kMarker = 99;  // a plain NOP after the requests under test
 constexpr uint16_t kGroup = 4;
 
-class SkipSuccess : public RingTest {
- protected:
-  void SetUp() override {
-    RingTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    REQUIRE_FEATURE("feat_cqe_skip");
-  }
-  // Submits the `n` queued SQEs, then the marker NOP on its own (a request
-  // that fails at submission ends its batch), and returns every CQE: at
-  // least `count`, then whatever else comes before the CQ goes quiet.
-  std::vector<Cqe> SubmitWithMarker(int n, size_t count) {
-    EXPECT_TRUE(cqe::SubmitExpect(ring(), n));
-    cqe::QueueNop(ring(), kMarker);
-    EXPECT_TRUE(cqe::SubmitExpect(ring(), 1));
-    return cqe::ReapAll(ring(), count);
-  }
-};
+class SkipSuccess : public cqe::SkipTest {};
 
 // D1: a NOP that succeeds with CQE_SKIP_SUCCESS posts no CQE.
 TEST_P(SkipSuccess, SuccessfulNopPostsNoCqe) {
