@@ -57,8 +57,10 @@ void HarnessFail(const std::string& what) {
   std::abort();
 }
 
+uint8_t* FeatureCounter(uint32_t key) { return &extra_counters[Mix(key) & (kCounterCount - 1)]; }
+
 void CountFeature(uint32_t key) {
-  uint8_t& c = extra_counters[Mix(key) & (kCounterCount - 1)];
+  uint8_t& c = *FeatureCounter(key);
   if (c != 255) ++c;
 }
 

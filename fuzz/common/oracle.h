@@ -27,6 +27,9 @@ namespace ringcheck::fuzz {
 // Feedback beyond user-space coverage: each new key (for example opcode,
 // result class, CQE flags) lights one libFuzzer extra counter.
 void CountFeature(uint32_t key);
+// The counter CountFeature(key) lights, for a hot path that counts one key
+// over and over.
+uint8_t* FeatureCounter(uint32_t key);
 
 // A CQE result as a small class: 0, positive, or 2 + errno.
 uint32_t ResultClass(int32_t res);

@@ -34,19 +34,24 @@ void CloseNewFd(const Entry& e, const Step& st, int32_t res) {
 }
 
 
+// The hot path: a plain NOP of this input completing 0 for the first time
+// (every check of HandleCqe would pass). Not instrumented for coverage: the
+// extra counter says all there is to say, and this runs for every NOP.
+__attribute__((no_sanitize("coverage"))) bool QuietNop(const io_uring_cqe* cqe) {
+  static uint8_t* const counter = FeatureCounter(uint32_t{IORING_OP_NOP} << 20);
+  const unsigned idx = static_cast<unsigned>(cqe->user_data - S->ud_base);
+  if (idx >= static_cast<unsigned>(S->prog.nsqes) || cqe->res != 0 || cqe->flags != 0 || trace) return false;
+  Entry& e = S->entries[idx];
+  if (e.op != IORING_OP_NOP || !e.consumed || e.finals || e.denied || (e.flags & IOSQE_CQE_SKIP_SUCCESS)) {
+    return false;
+  }
+  e.finals = 1;
+  if (*counter != 255) ++*counter;
+  return true;
+}
+
 void HandleCqe(const io_uring_cqe* cqe) {
   const uint64_t ud = cqe->user_data;
-  // The hot path: a plain NOP of this input completing 0 for the first time
-  // (every check below would pass). Anything else takes the full path.
-  const unsigned fast_idx = static_cast<unsigned>(ud - S->ud_base);
-  if (fast_idx < static_cast<unsigned>(S->prog.nsqes) && cqe->res == 0 && cqe->flags == 0 && !trace) {
-    Entry& e = S->entries[fast_idx];
-    if (e.op == IORING_OP_NOP && e.consumed && !e.finals && !e.denied && !(e.flags & IOSQE_CQE_SKIP_SUCCESS)) {
-      e.finals = 1;
-      CountFeature(uint32_t{IORING_OP_NOP} << 20);
-      return;
-    }
-  }
   if (trace) {
     std::fprintf(stderr, "  cqe user_data 0x%llx res %s flags 0x%x\n", static_cast<unsigned long long>(ud),
                  ResultName(cqe->res).c_str(), cqe->flags);
@@ -166,11 +171,11 @@ void HandleCqe(const io_uring_cqe* cqe) {
 
 }  // namespace
 
-void Reap() {
+__attribute__((no_sanitize("coverage"))) void Reap() {
   unsigned head, n = 0;
   io_uring_cqe* cqe;
   io_uring_for_each_cqe(&S->ring, head, cqe) {
-    HandleCqe(cqe);
+    if (!QuietNop(cqe)) HandleCqe(cqe);
     ++n;
   }
   io_uring_cq_advance(&S->ring, n);
