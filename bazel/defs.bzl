@@ -44,6 +44,7 @@ def conformance_test(name, srcs, deps = [], size = "small", tags = [], guest_lin
     all_deps = deps + [
         "//harness",
         "//harness:main",
+        "//harness:probes",
         "@gtest",
         "@liburing",
     ]

@@ -61,17 +61,4 @@ unsigned char* LegacyBuffers::Data(uint16_t bid) {
   return memory_.data() + (bid - first_bid_) * len_;
 }
 
-bool IncrementalBufRingSupported() {
-  static const bool supported = [] {
-    io_uring ring;
-    if (io_uring_queue_init(2, &ring, 0) != 0) return false;
-    int err = 0;
-    io_uring_buf_ring* br = io_uring_setup_buf_ring(&ring, 1, 0, IOU_PBUF_RING_INC, &err);
-    if (br != nullptr) io_uring_free_buf_ring(&ring, br, 1, 0);
-    io_uring_queue_exit(&ring);
-    return br != nullptr;
-  }();
-  return supported;
-}
-
 }  // namespace ringcheck

@@ -61,9 +61,6 @@ class LegacyBuffers {
   size_t len_ = 0;
 };
 
-// Probe of the running kernel: does IORING_REGISTER_PBUF_RING accept
-// IOU_PBUF_RING_INC (6.12)? Measured once per process on a scratch ring.
-bool IncrementalBufRingSupported();
 
 }  // namespace ringcheck
 

@@ -1,5 +1,7 @@
 #include "harness/capabilities.h"
 
+#include "harness/probe_registry.h"
+
 #include <fcntl.h>
 #include <liburing.h>
 #include <sched.h>
@@ -303,6 +305,7 @@ Capabilities MeasureCapabilities() {
   caps.custom["clone_buffers_offset"] = ProbeCloneOffsets(&ring);
   ProbeRegisteredRing(&ring, &caps);
   io_uring_queue_exit(&ring);
+  for (const CustomProbe& p : RegisteredProbes()) caps.custom[p.id] = p.probe();
   return caps;
 }
 

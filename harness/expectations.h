@@ -1,10 +1,15 @@
 // Expectations files: known, accepted deviations of particular kernels.
 //
 // Each non-comment line of expectations/*.txt reads
-//   <kernel release glob>  <test name glob>  <reason...>
-// e.g.  5.10.*  CloneBuffers.*  Debian 5.10 lacks ... (rule C26)
+//   <kernel>  <test name glob>  [flaky]  <reason...>
+// <kernel> is a comma-separated list of conditions that must all hold: a
+// release glob ("5.10.*"), "has:<feature>" or "lacks:<feature>" (what the
+// capability probe found; preferred wherever a probe can tell).
+// e.g.  lacks:feat_cqe_skip  CqOverflow.*  rule D16: io_cqring_overflow_flush ...
 // A FAIL of a matching test on a matching kernel becomes XFAIL with the
-// reason; a PASS of such a test is reported as an unexpected pass.
+// reason. A PASS of such a test is an XPASS, which fails the run like a FAIL
+// (the entry is stale) unless the entry says "flaky" (the deviation is a
+// race that does not hit every run): then the PASS stays a PASS.
 #ifndef RINGCHECK_HARNESS_EXPECTATIONS_H_
 #define RINGCHECK_HARNESS_EXPECTATIONS_H_
 
@@ -18,6 +23,7 @@ struct Expectation {
   std::string test_glob;
   std::string reason;
   std::string source;  // file:line
+  bool flaky = false;
 };
 
 class Expectations {
@@ -27,6 +33,7 @@ class Expectations {
   void LoadDirectory(const std::string& dir);
   void LoadFile(const std::string& path);
   // The first expectation matching this kernel and test, or nullptr.
+  // Feature conditions are answered by the running kernel's capabilities.
   const Expectation* Find(const std::string& kernel_release, const std::string& test) const;
   const std::vector<std::string>& errors() const { return errors_; }
   size_t size() const { return items_.size(); }

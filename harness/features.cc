@@ -5,6 +5,8 @@
 #include <string>
 
 #include "harness/capabilities.h"
+#include "harness/facts.h"
+#include "harness/probe_registry.h"
 #include "harness/uapi.h"
 
 namespace ringcheck {
@@ -129,6 +131,9 @@ std::vector<Feature> BuildRegistry() {
                    kFeatureBits[i].mainline, std::string("IORING_FEAT_") + kFeatureBits[i].name});
   }
   for (const auto& c : kCustom) all.push_back({c.id, Proof::kCustom, 0, c.mainline, c.what});
+  for (const CustomProbe& p : RegisteredProbes()) {
+    all.push_back({p.id, Proof::kCustom, 0, p.mainline, p.what});
+  }
   return all;
 }
 
@@ -155,6 +160,8 @@ bool Supported(std::string_view id) {
   }
   return Caps().Has(*f);
 }
+
+void NoteFeatureUse(std::string_view id) { NoteFeatures(std::string(id)); }
 
 std::string OpcodeName(unsigned op) { return NameOr(kOpcodes, op, "OP_"); }
 std::string RegisterOpName(unsigned opcode) { return NameOr(kRegisterOps, opcode, "REGISTER_"); }

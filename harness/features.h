@@ -38,6 +38,9 @@ const Feature* FindFeature(std::string_view id);
 // An unknown id is a programming error and aborts with a message.
 bool Supported(std::string_view id);
 
+// Notes that the running test exercises the feature (see harness/facts.h).
+void NoteFeatureUse(std::string_view id);
+
 // Name tables shared with the snapshot.
 std::string OpcodeName(unsigned op);          // "READ_MULTISHOT", or "OP_71"
 std::string SetupFlagName(uint32_t flag);     // "DEFER_TASKRUN" for one bit
@@ -52,6 +55,7 @@ std::string SetupFlagsString(uint32_t flags);
 // the feature. Use at the top of a test (or in SetUp).
 #define REQUIRE_FEATURE(id)                                     \
   do {                                                          \
+    ::ringcheck::NoteFeatureUse(id);                            \
     if (!::ringcheck::Supported(id)) {                          \
       GTEST_SKIP() << "unsupported:" << (id);                   \
     }                                                           \

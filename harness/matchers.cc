@@ -1,12 +1,19 @@
 #include "harness/matchers.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
 #include <string>
+
+#include "harness/facts.h"
+#include "harness/features.h"
 
 namespace ringcheck {
 
 ::testing::AssertionResult ResultMatches(const char* actual_expr, const char*, const char*,
                                          long actual, long expected, const std::string& rule) {
   if (actual == expected) return ::testing::AssertionSuccess();
+  NoteFailedCheck({rule, ResultName(expected), ResultName(actual), actual_expr});
   return ::testing::AssertionFailure() << "expected " << ResultName(expected) << ", got "
                                        << ResultName(actual) << " (rule " << rule
                                        << "): " << actual_expr;
@@ -15,6 +22,7 @@ namespace ringcheck {
 ::testing::AssertionResult ResultIsError(const char* actual_expr, const char*, long actual,
                                          const std::string& rule) {
   if (actual < 0) return ::testing::AssertionSuccess();
+  NoteFailedCheck({rule, "an error", ResultName(actual), actual_expr});
   return ::testing::AssertionFailure() << "expected an error, got " << ResultName(actual)
                                        << " (rule " << rule << "): " << actual_expr;
 }
@@ -22,21 +30,24 @@ namespace ringcheck {
 ::testing::AssertionResult ResultIsSuccess(const char* actual_expr, const char*, long actual,
                                            const std::string& rule) {
   if (actual >= 0) return ::testing::AssertionSuccess();
+  NoteFailedCheck({rule, "success", ResultName(actual), actual_expr});
   return ::testing::AssertionFailure() << "expected success, got " << ResultName(actual)
                                        << " (rule " << rule << "): " << actual_expr;
 }
 
-void RecordRules(const std::string& rules) {
-  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  if (info == nullptr) return;
-  std::string all = rules;
-  const ::testing::TestResult* result = info->result();
-  for (int i = 0; i < result->test_property_count(); ++i) {
-    if (std::string(result->GetTestProperty(i).key()) == "rules") {
-      all = std::string(result->GetTestProperty(i).value()) + " " + rules;
+void RecordRules(const std::string& rules) { NoteRules(rules); }
+
+void RecordFeatures(const std::string& features) {
+  std::istringstream in(features);
+  std::string id;
+  while (in >> id) {
+    if (FindFeature(id) == nullptr) {
+      std::fprintf(stderr, "ringcheck: RINGCHECK_FEATURE names unknown feature '%s' "
+                   "(see harness/features.cc)\n", id.c_str());
+      std::abort();
     }
   }
-  ::testing::Test::RecordProperty("rules", all);
+  NoteFeatures(features);
 }
 
 }  // namespace ringcheck

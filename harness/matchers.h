@@ -32,6 +32,11 @@ inline long SysResult(long ret) { return ret == -1 ? -errno : ret; }
 // Several ids may be given as one space-separated string: "A31 A32".
 void RecordRules(const std::string& rules);
 
+// Records the features (ids of harness/features.cc) a test exercises, so the
+// feature x kernel matrix can say "supported, N tests PASS". REQUIRE_FEATURE
+// and the opcodes a Ring submits record theirs without this.
+void RecordFeatures(const std::string& features);
+
 }  // namespace ringcheck
 
 #define EXPECT_RESULT(actual, expected, rule) \
@@ -47,5 +52,6 @@ void RecordRules(const std::string& rules);
   ASSERT_PRED_FORMAT2(::ringcheck::ResultIsSuccess, actual, rule)
 
 #define RINGCHECK_RULE(rules) ::ringcheck::RecordRules(rules)
+#define RINGCHECK_FEATURE(features) ::ringcheck::RecordFeatures(features)
 
 #endif  // RINGCHECK_HARNESS_MATCHERS_H_

@@ -6,10 +6,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <regex>
 #include <set>
 #include <sstream>
 
+#include "harness/facts.h"
 #include "harness/json.h"
 
 namespace ringcheck {
@@ -19,24 +21,17 @@ std::string FullName(const ::testing::TestInfo& info) {
   return std::string(info.test_suite_name()) + "." + info.name();
 }
 
-// Rule ids a test names: its "rules" property plus "(rule X)" in messages.
-std::vector<std::string> RulesOf(const ::testing::TestInfo& info,
-                                 const std::vector<std::string>& messages) {
-  std::set<std::string> rules;
-  const ::testing::TestResult* r = info.result();
-  for (int i = 0; i < r->test_property_count(); ++i) {
-    if (std::string(r->GetTestProperty(i).key()) != "rules") continue;
-    std::istringstream words(r->GetTestProperty(i).value());
-    std::string id;
-    while (words >> id) rules.insert(id);
-  }
-  static const std::regex kRule(R"(\(rule ([A-F][0-9]+|[A-F]\.[0-9]+:F_[A-Z0-9_]+)\))");
+// Rule ids a test names: what it recorded (RINGCHECK_RULE, failed checks)
+// plus "(rule X)" in free-text failure messages.
+std::vector<std::string> RulesOf(const TestFacts& facts, const std::vector<std::string>& messages) {
+  std::vector<std::string> rules = facts.rules;
+  static const std::regex kRule(R"(\(rule ([A-Z][0-9]+|[A-Z]\.[0-9]+:F_[A-Z0-9_]+)\))");
   for (const std::string& m : messages) {
     for (std::sregex_iterator it(m.begin(), m.end(), kRule), end; it != end; ++it) {
-      rules.insert((*it)[1]);
+      if (std::find(rules.begin(), rules.end(), (*it)[1]) == rules.end()) rules.push_back((*it)[1]);
     }
   }
-  return {rules.begin(), rules.end()};
+  return rules;
 }
 
 void MakeDirs(const std::string& path) {
@@ -98,6 +93,7 @@ void Recorder::OnTestProgramStart(const ::testing::UnitTest&) {
 void Recorder::OnTestStart(const ::testing::TestInfo& info) {
   failures_.clear();
   skip_reason_.clear();
+  TakeFacts();  // drop whatever a previous test's stray threads noted
   test_start_ = std::chrono::steady_clock::now();
   JsonWriter w;
   w.BeginObject().Field("event", "start").Field("test", FullName(info)).EndObject();
@@ -122,9 +118,10 @@ void Recorder::OnTestEnd(const ::testing::TestInfo& info) {
                       std::chrono::steady_clock::now() - test_start_)
                       .count();
   const Expectation* expected = expectations_.Find(kernel_release_, name);
+  const TestFacts facts = TakeFacts();
   std::string verdict;
   std::string reason;
-  bool unexpected_pass = false;
+  std::string expectation;
   if (info.result()->Skipped()) {
     verdict = "SKIP";
     reason = skip_reason_.empty() ? "unspecified: the test gave no reason" : skip_reason_;
@@ -133,18 +130,25 @@ void Recorder::OnTestEnd(const ::testing::TestInfo& info) {
     if (expected != nullptr) {
       verdict = "XFAIL";
       reason = expected->reason;
+      expectation = expected->source;
       ++totals_.xfail;
     } else {
       verdict = "FAIL";
       ++totals_.fail;
     }
+  } else if (expected != nullptr && !expected->flaky) {
+    // The deviation is gone (or the entry never matched a real failure):
+    // a stale expectation fails the run until someone removes or fixes it.
+    verdict = "XPASS";
+    reason = "passed, but " + expected->source + " expects it to fail: " + expected->reason;
+    expectation = expected->source;
+    ++totals_.xpass;
   } else {
     verdict = "PASS";
     ++totals_.pass;
     if (expected != nullptr) {
-      unexpected_pass = true;
-      reason = "listed as expected to fail (" + expected->source + "): " + expected->reason;
-      ++totals_.unexpected_pass;
+      reason = "passed this time; " + expected->source + " lists it as flaky: " + expected->reason;
+      expectation = expected->source;
     }
   }
   std::vector<std::string> problems = kernel_log_ ? kernel_log_->NewProblems()
@@ -157,9 +161,18 @@ void Recorder::OnTestEnd(const ::testing::TestInfo& info) {
   if (info.value_param() != nullptr) w.Field("param", info.value_param());
   w.Field("verdict", verdict);
   if (!reason.empty()) w.Field("reason", reason);
-  if (unexpected_pass) w.Field("unexpected_pass", true);
+  if (!expectation.empty()) w.Field("expectation", expectation);
   w.Key("rules").BeginArray();
-  for (const std::string& r : RulesOf(info, failures_)) w.String(r);
+  for (const std::string& r : RulesOf(facts, failures_)) w.String(r);
+  w.EndArray();
+  w.Key("features").BeginArray();
+  for (const std::string& f : facts.features) w.String(f);
+  w.EndArray();
+  w.Key("checks").BeginArray();
+  for (const FailedCheck& c : facts.failed) {
+    w.BeginObject().Field("rule", c.rule).Field("expected", c.expected);
+    w.Field("actual", c.actual).Field("expression", c.expression).EndObject();
+  }
   w.EndArray();
   w.Key("messages").BeginArray();
   for (const std::string& m : failures_) w.String(m);
@@ -177,7 +190,7 @@ void Recorder::OnTestProgramEnd(const ::testing::UnitTest&) {
   JsonWriter w;
   w.BeginObject().Field("event", "program_end").Field("binary", binary_);
   w.Field("pass", totals_.pass).Field("fail", totals_.fail).Field("skip", totals_.skip);
-  w.Field("xfail", totals_.xfail).Field("unexpected_pass", totals_.unexpected_pass);
+  w.Field("xfail", totals_.xfail).Field("xpass", totals_.xpass);
   w.Field("taint_before", static_cast<int64_t>(taint_before_));
   w.Field("taint_after", static_cast<int64_t>(taint_after));
   w.Field("kernel_log_readable", kernel_log_ && kernel_log_->readable());

@@ -21,7 +21,7 @@
 namespace ringcheck {
 
 struct RunTotals {
-  int pass = 0, fail = 0, skip = 0, xfail = 0, unexpected_pass = 0;
+  int pass = 0, fail = 0, skip = 0, xfail = 0, xpass = 0;
   std::vector<std::string> kernel_problems;
 };
 

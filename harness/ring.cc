@@ -1,5 +1,10 @@
 #include "harness/ring.h"
 
+#include <cctype>
+
+#include "harness/facts.h"
+#include "harness/features.h"
+
 #include <sched.h>
 #include <sys/mman.h>
 
@@ -62,6 +67,7 @@ Ring::~Ring() {
 io_uring_sqe* Ring::NextSqe() {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   if (sqe == nullptr) {
+    NoteQueuedOpcodes();
     io_uring_submit(&ring_);
     sqe = io_uring_get_sqe(&ring_);
   }
@@ -79,7 +85,23 @@ io_uring_sqe* Ring::NextSqe() {
   return sqe;
 }
 
-int Ring::Submit() { return io_uring_submit(&ring_); }
+int Ring::Submit() {
+  NoteQueuedOpcodes();
+  return io_uring_submit(&ring_);
+}
+
+void Ring::NoteQueuedOpcodes() {
+  const unsigned shift = (ring_.flags & IORING_SETUP_SQE128) ? 1 : 0;
+  std::string ops;
+  for (unsigned i = ring_.sq.sqe_head; i != ring_.sq.sqe_tail; ++i) {
+    const io_uring_sqe& sqe = ring_.sq.sqes[(i & ring_.sq.ring_mask) << shift];
+    std::string name = OpcodeName(sqe.opcode);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string id = "op_" + name;
+    if (FindFeature(id) != nullptr && ops.find(id + " ") == std::string::npos) ops += id + " ";
+  }
+  if (!ops.empty()) NoteFeatures(ops);
+}
 
 bool Ring::CollectOne(Cqe* out) {
   unsigned head = *ring_.cq.khead;

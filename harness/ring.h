@@ -74,7 +74,8 @@ class Ring {
 
  private:
   Ring() = default;
-  bool CollectOne(Cqe* out);  // copies and consumes the CQE at head; false if empty
+  bool CollectOne(Cqe* out);
+  void NoteQueuedOpcodes();  // the opcodes about to be submitted count as exercised  // copies and consumes the CQE at head; false if empty
 
   io_uring ring_ = {};
   io_uring_params params_ = {};

@@ -1,15 +1,12 @@
 #!/usr/bin/env python3
-"""Rule coverage: every rule id of spec/semantics.md is cited by a test or
-listed, with its reason, in a suite's UNCOVERED.md.
+"""Rule coverage: every rule of spec/*.md is cited by a test or listed, with
+its reason, in a suite's UNCOVERED.md.
 
-  rule_coverage.py [--root DIR]            check; exit 0 when complete, 1 otherwise
-  rule_coverage.py --extract SEMANTICS_MD  print rules.txt from the spec
-  rule_coverage.py --table                 print id -> tests citing it
+  rule_coverage.py [--root DIR]   check; exit 0 when complete, 1 otherwise
+  rule_coverage.py --table        print id -> tests citing it
 
 A test cites rules with RINGCHECK_RULE("A31 A32") in its body; an
-UNCOVERED.md line reads "- A30: why it cannot be shown here". Rows of a
-table that have no id but name a CQE flag (spec D.1) are rules too, named
-by section and flag: "D.1:F_BUFFER".
+UNCOVERED.md line reads "- A30: why it cannot be shown here".
 """
 
 import argparse
@@ -17,45 +14,16 @@ import os
 import re
 import sys
 
-RULE_TABLE_ROW = re.compile(r"^\|\s*([A-F]\d+)\s*\|\s*(.*?)\s*\|")
-FLAG_TABLE_ROW = re.compile(r"^\|\s*IORING_CQE_(F_\w+)\s*\|(?:[^|]*\|){2}\s*(.*?)\s*\|")
-SECTION = re.compile(r"^###\s+([A-F]\.\d+)\b")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reports"))
+from spec_rules import RULE_ID_PATTERN, read_spec  # noqa: E402
+
 CITATION = re.compile(r'RINGCHECK_RULE\(\s*"([^"]*)"\s*\)')
 TEST_NAME = re.compile(r"^\s*TEST(?:_P|_F)?\(\s*(\w+)\s*,\s*(\w+)\s*\)", re.M)
-RULE_ID_PATTERN = r"[A-F]\d+|[A-F]\.\d+:F_\w+"
 UNCOVERED_LINE = re.compile(r"^\s*-\s*(" + RULE_ID_PATTERN + r")\s*:\s*(\S.*)$")
-RULE_ID = re.compile(r"^(?:" + RULE_ID_PATTERN + r")$")
-
-
-def extract(semantics_path):
-    lines = []
-    section = ""
-    with open(semantics_path, encoding="utf-8") as f:
-        for line in f:
-            s = SECTION.match(line)
-            if s:
-                section = s.group(1)
-            m = RULE_TABLE_ROW.match(line)
-            flag = FLAG_TABLE_ROW.match(line)
-            if m:
-                rule_id, text = m.group(1), m.group(2)
-            elif flag and section:
-                rule_id, text = f"{section}:{flag.group(1)}", flag.group(2)
-            else:
-                continue
-            text = re.sub(r"\s+", " ", text.replace("`", ""))
-            lines.append(f"{rule_id} {text[:110]}")
-    return lines
 
 
 def known_rules(root):
-    rules = {}
-    with open(os.path.join(root, "suites", "rules.txt"), encoding="utf-8") as f:
-        for line in f:
-            if line.strip() and not line.startswith("#"):
-                rule_id, _, text = line.strip().partition(" ")
-                rules[rule_id] = text
-    return rules
+    return {rule_id: rule.short(110) for rule_id, rule in read_spec(os.path.join(root, "spec")).items()}
 
 
 def citations(root):
@@ -87,7 +55,7 @@ def uncovered(root):
                 m = UNCOVERED_LINE.match(line)
                 if m:
                     listed[m.group(1)] = (os.path.relpath(path, root), m.group(2))
-                elif re.match(r"^\s*-\s*[A-F]\.?\d+", line):
+                elif re.match(r"^\s*-\s*[A-Z]\.?\d+", line):
                     problems.append(f"{path}:{number}: want '- ID: reason'")
     return listed, problems
 
@@ -99,7 +67,7 @@ def check(root):
     for rule_id in sorted(set(cited) | set(listed)):
         if rule_id not in rules:
             where = sorted(cited.get(rule_id, [])) or [listed[rule_id][0]]
-            problems.append(f"{rule_id} is not a rule of spec/semantics.md (cited in {where[0]})")
+            problems.append(f"{rule_id} is not a rule of spec/ (cited in {where[0]})")
     missing = [r for r in rules if r not in cited and r not in listed]
     for rule_id in missing:
         problems.append(f"{rule_id} is neither cited by a test nor listed in an UNCOVERED.md: {rules[rule_id]}")
@@ -115,12 +83,8 @@ def check(root):
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    parser.add_argument("--extract", metavar="SEMANTICS_MD")
     parser.add_argument("--table", action="store_true")
     args = parser.parse_args(argv)
-    if args.extract:
-        print("\n".join(extract(args.extract)))
-        return 0
     if args.table:
         cited = citations(args.root)
         for rule_id in known_rules(args.root):

@@ -35,10 +35,7 @@ class BufMore : public RingTest {
   // One buffer of `len` bytes, id kBid, in a ring with or without
   // IOU_PBUF_RING_INC.
   void MakeRing(bool incremental, size_t len) {
-    if (incremental && !IncrementalBufRingSupported()) {
-      GTEST_SKIP() << "unsupported:pbuf_ring_inc (probe: IORING_REGISTER_PBUF_RING refuses "
-                      "IOU_PBUF_RING_INC)";
-    }
+    if (incremental) REQUIRE_FEATURE("pbuf_ring_inc");
     ASSERT_RESULT(BufRing::Create(ring(), kGroup, 4, incremental ? IOU_PBUF_RING_INC : 0,
                                   &bufring_),
                   0, "io_uring_setup_buf_ring(3)");

@@ -80,16 +80,6 @@ struct Want {
 ::testing::AssertionResult ArrivedInOrder(const std::vector<Cqe>& got,
                                           const std::vector<uint64_t>& user_datas);
 
-// Probes of the running kernel, each measured once per process on a scratch
-// ring: true unless the kernel refuses the request with -EINVAL, which is
-// how kernels without the feature answer an unknown flag.
-bool PollMultishotSupported();    // IORING_POLL_ADD_MULTI (5.13)
-bool AcceptMultishotSupported();  // IORING_ACCEPT_MULTISHOT (5.19)
-bool AcceptDontwaitSupported();   // IORING_ACCEPT_DONTWAIT (6.10, with accept's SOCK_NONEMPTY)
-bool RecvMultishotSupported();    // IORING_RECV_MULTISHOT (6.0)
-bool TimeoutMultishotSupported(); // IORING_TIMEOUT_MULTISHOT (6.4)
-bool SendZcReportUsageSupported();  // IORING_SEND_ZC_REPORT_USAGE (6.2)
-
 // Fixture for the IOSQE_CQE_SKIP_SUCCESS tests: a ring of the matrix on a
 // kernel with IORING_FEAT_CQE_SKIP, and a plain marker NOP after the requests
 // under test, so "no CQE" is seen as "the marker came, nothing else".
@@ -107,14 +97,6 @@ class SkipTest : public RingTest {
 }  // namespace ringcheck
 
 // Skips with "unsupported:<what>" when a probe above says no.
-#define REQUIRE_PROBE(probe, what)                                                     \
-  do {                                                                                 \
-    if (!(probe)()) {                                                                  \
-      GTEST_SKIP() << "unsupported:" << (what) << " (probe: the kernel refuses it with " \
-                   << "-EINVAL)";                                                      \
-    }                                                                                  \
-  } while (0)
-
 #define RINGCHECK_INSTANTIATE_FLAG_RINGS(fixture)                                   \
   INSTANTIATE_TEST_SUITE_P(FlagRings, fixture,                                     \
                            ::testing::ValuesIn(::ringcheck::cqe::FlagConfigs()),   \

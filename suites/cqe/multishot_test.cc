@@ -63,7 +63,7 @@ class Multishot : public RingTest {
 // and stays armed; POLL_REMOVE ends it with -ECANCELED and no F_MORE.
 TEST_P(Multishot, PollPostsMoreUntilRemoved) {
   RINGCHECK_RULE("D.1:F_MORE");
-  REQUIRE_PROBE(cqe::PollMultishotSupported, "poll_multishot");
+  REQUIRE_FEATURE("poll_multishot");
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   UniqueFd r(fds[0]), w(fds[1]);
@@ -101,7 +101,7 @@ TEST_P(Multishot, PollPostsMoreUntilRemoved) {
 // cancelling it ends it with -ECANCELED and no F_MORE.
 TEST_P(Multishot, AcceptPostsMoreUntilCancelled) {
   RINGCHECK_RULE("D.1:F_MORE");
-  REQUIRE_PROBE(cqe::AcceptMultishotSupported, "accept_multishot");
+  REQUIRE_FEATURE("accept_multishot");
   Listener listener;
   ASSERT_RESULT(Listener::Create(Transport::kTcpLoopback, &listener), 0, "listen");
   io_uring_sqe* sqe = cqe::QueueSqe(ring(), kMultishot, 0);
@@ -133,7 +133,7 @@ TEST_P(Multishot, AcceptPostsMoreUntilCancelled) {
 // F_BUFFER); EOF ends it with res 0 and no F_MORE.
 TEST_P(Multishot, RecvPostsMoreUntilEof) {
   RINGCHECK_RULE("D.1:F_MORE");
-  REQUIRE_PROBE(cqe::RecvMultishotSupported, "recv_multishot");
+  REQUIRE_FEATURE("recv_multishot");
   MakeBufRing();
   if (IsSkipped() || HasFatalFailure()) return;
   SocketPair pair;
@@ -166,7 +166,7 @@ TEST_P(Multishot, RecvPostsMoreUntilEof) {
 // expiry but the last carries F_MORE.
 TEST_P(Multishot, TimeoutPostsMoreUntilCountReached) {
   RINGCHECK_RULE("D.1:F_MORE");
-  REQUIRE_PROBE(cqe::TimeoutMultishotSupported, "timeout_multishot");
+  REQUIRE_FEATURE("timeout_multishot");
   __kernel_timespec ts = {0, 1000000};  // 1 ms
   io_uring_sqe* sqe = cqe::QueueSqe(ring(), kMultishot, 0);
   ASSERT_NE(sqe, nullptr);

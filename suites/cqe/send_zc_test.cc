@@ -113,7 +113,7 @@ TEST_P(SendZc, SendmsgPostsResultWithMoreThenNotif) {
 TEST_P(SendZc, SendReportUsageSaysCopiedOnLoopback) {
   RINGCHECK_RULE("D.1:F_NOTIF");
   REQUIRE_FEATURE("op_send_zc");
-  REQUIRE_PROBE(cqe::SendZcReportUsageSupported, "send_zc_report_usage");
+  REQUIRE_FEATURE("send_zc_report_usage");
   SocketPair pair;
   ASSERT_RESULT(ConnectedPair(Transport::kTcpLoopback, &pair), 0, "tcp pair");
   QueueSendZc(pair.a.get(), IORING_SEND_ZC_REPORT_USAGE);
@@ -126,7 +126,7 @@ TEST_P(SendZc, SendReportUsageSaysCopiedOnLoopback) {
 TEST_P(SendZc, SendmsgReportUsageSaysCopiedOnLoopback) {
   RINGCHECK_RULE("D.1:F_NOTIF");
   REQUIRE_FEATURE("op_sendmsg_zc");
-  REQUIRE_PROBE(cqe::SendZcReportUsageSupported, "send_zc_report_usage");
+  REQUIRE_FEATURE("send_zc_report_usage");
   SocketPair pair;
   ASSERT_RESULT(ConnectedPair(Transport::kTcpLoopback, &pair), 0, "tcp pair");
   QueueSendmsgZc(pair.a.get(), IORING_SEND_ZC_REPORT_USAGE);

@@ -101,7 +101,7 @@ TEST_P(SkipSuccess, DrainWithSkipOnOneSqeFailsWithEopnotsupp) {
 // D10 (io_poll_add_prep): multishot POLL_ADD refuses CQE_SKIP_SUCCESS.
 TEST_P(SkipSuccess, MultishotPollWithSkipIsEinval) {
   RINGCHECK_RULE("D10");
-  REQUIRE_PROBE(cqe::PollMultishotSupported, "poll_multishot");
+  REQUIRE_FEATURE("poll_multishot");
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   UniqueFd r(fds[0]), w(fds[1]);
@@ -119,7 +119,7 @@ class SkipMultishotRecv : public SkipSuccess {
   void SetUp() override {
     SkipSuccess::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    REQUIRE_PROBE(cqe::RecvMultishotSupported, "recv_multishot");
+    REQUIRE_FEATURE("recv_multishot");
     REQUIRE_FEATURE("register_pbuf_ring");
     ASSERT_RESULT(BufRing::Create(ring(), kGroup, 8, 0, &bufring_), 0,
                   "io_uring_setup_buf_ring(3)");

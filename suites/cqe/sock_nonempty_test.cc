@@ -160,7 +160,7 @@ class AcceptNonempty : public RingTest {
   void SetUp() override {
     RingTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    REQUIRE_PROBE(cqe::AcceptDontwaitSupported, "accept_dontwait");
+    REQUIRE_FEATURE("accept_dontwait");
   }
 };
 

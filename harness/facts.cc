@@ -1,0 +1,53 @@
+#include "harness/facts.h"
+
+#include <algorithm>
+#include <mutex>
+#include <sstream>
+
+namespace ringcheck {
+namespace {
+
+std::mutex& Lock() {
+  static std::mutex* m = new std::mutex;
+  return *m;
+}
+
+TestFacts& Current() {
+  static TestFacts* facts = new TestFacts;
+  return *facts;
+}
+
+void AddWords(const std::string& words, std::vector<std::string>* to) {
+  std::istringstream in(words);
+  std::string word;
+  while (in >> word) {
+    if (std::find(to->begin(), to->end(), word) == to->end()) to->push_back(word);
+  }
+}
+
+}  // namespace
+
+void NoteRules(const std::string& ids) {
+  std::lock_guard<std::mutex> hold(Lock());
+  AddWords(ids, &Current().rules);
+}
+
+void NoteFeatures(const std::string& ids) {
+  std::lock_guard<std::mutex> hold(Lock());
+  AddWords(ids, &Current().features);
+}
+
+void NoteFailedCheck(FailedCheck check) {
+  std::lock_guard<std::mutex> hold(Lock());
+  if (!check.rule.empty()) AddWords(check.rule, &Current().rules);
+  Current().failed.push_back(std::move(check));
+}
+
+TestFacts TakeFacts() {
+  std::lock_guard<std::mutex> hold(Lock());
+  TestFacts out = std::move(Current());
+  Current() = TestFacts();
+  return out;
+}
+
+}  // namespace ringcheck
