@@ -26,14 +26,9 @@ KernelLog::~KernelLog() {
 }
 
 bool KernelLog::IsProblem(const std::string& line) {
+  // harness/kernel_problems.txt, turned into string literals by a genrule.
   static const char* const kPatterns[] = {
-      "BUG:",          "BUG ",           "WARNING:",        "Oops",
-      "general protection fault",        "KASAN:",          "UBSAN:",
-      "KFENCE:",       "kernel BUG at",  "possible circular locking",
-      "possible recursive locking",      "inconsistent lock state",
-      "blocked for more than",           "rcu_sched self-detected stall",
-      "rcu: INFO:",    "Kernel panic",   "list_add corruption",
-      "list_del corruption",             "refcount_t:",     "Call Trace:",
+#include "harness/kernel_problems.inc"
   };
   for (const char* p : kPatterns) {
     if (line.find(p) != std::string::npos) return true;

@@ -15,7 +15,6 @@ cd "$ROOT"
 
 readonly EXIT_OK=0 EXIT_FAILED=1 EXIT_CANNOT_RUN=2 EXIT_USAGE=64
 readonly BINARY_TIMEOUT=${RINGCHECK_BINARY_TIMEOUT:-300}
-readonly MAX_RESTARTS=3
 
 say() { printf 'ringcheck run: %s\n' "$*" >&2; }
 die() {
@@ -71,7 +70,7 @@ release=$(uname -r)
 
 # Build the probe and every suite binary.
 say "building the suites"
-if ! bazel build --noshow_progress //harness:probe //suites/... >/tmp/ringcheck-build.$$.log 2>&1; then
+if ! bazel build --noshow_progress //harness:probe //harness:runner //suites/... >/tmp/ringcheck-build.$$.log 2>&1; then
   tail -n 20 /tmp/ringcheck-build.$$.log >&2
   die $EXIT_CANNOT_RUN "the build failed (full log: /tmp/ringcheck-build.$$.log)"
 fi
@@ -79,59 +78,63 @@ rm -f /tmp/ringcheck-build.$$.log
 bin_dir=$(bazel info bazel-bin 2>/dev/null)
 mapfile -t labels < <(bazel query --noshow_progress 'attr(tags, "conformance", tests(//suites/...))' 2>/dev/null | sort)
 ((${#labels[@]} > 0)) || die $EXIT_CANNOT_RUN "no conformance suites found under //suites"
+# Suites tagged "run_alone" run with no other suite beside them.
+mapfile -t alone_labels < <(bazel query --noshow_progress 'attr(tags, "run_alone", tests(//suites/...))' 2>/dev/null | sort)
 
 # Work in a fresh directory beside the destination; move it into place at the end.
 parent=$(dirname "$out")
 mkdir -p "$parent" 2>/dev/null || die $EXIT_CANNOT_RUN "cannot create $parent"
-work=$(mktemp -d "$parent/.ringcheck-run.XXXXXX") || die $EXIT_CANNOT_RUN "cannot write in $parent"
+
+# An existing results directory is kept under a name with its time.
+keep_earlier() {
+  [[ -e $out ]] || return 0
+  local stamp
+  stamp=$(date -u -r "$out" +%Y%m%dT%H%M%SZ 2>/dev/null || date -u +%Y%m%dT%H%M%SZ)
+  mv "$out" "$out.$stamp" || die $EXIT_CANNOT_RUN "cannot move the earlier $out aside"
+  say "earlier results kept as $out.$stamp"
+}
+work=$(mktemp -d "$parent/.ringcheck-run.XXXXXX" 2>/dev/null) || die $EXIT_CANNOT_RUN "cannot write in $parent"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/suites" "$work/logs"
 
-if ! "$bin_dir/harness/probe" --out "$work/capabilities.json"; then
-  rc=$?
-  if ((rc == 3)); then
-    setup_error=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["setup_error"])' "$work/capabilities.json" 2>/dev/null || echo "?")
-    die $EXIT_CANNOT_RUN "io_uring cannot be used on this kernel (io_uring_setup: $setup_error; kernel.io_uring_disabled=$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo absent))"
-  fi
-  die $EXIT_CANNOT_RUN "the capability probe failed (exit $rc)"
+probe_rc=0
+"$bin_dir/harness/probe" --out "$work/capabilities.json" >"$work/logs/probe.log" 2>&1 || probe_rc=$?
+if ((probe_rc == 3)); then
+  # io_uring_setup itself fails: say why in one sentence, and leave a results
+  # directory whose report says so too.
+  why=$(python3 "$ROOT/reports/unavailable.py" "$work/capabilities.json") ||
+    why="io_uring_setup fails (see capabilities.json)"
+  python3 - "$work/run.json" "$release" "$why" <<'EOF'
+import json, sys
+path, release, why = sys.argv[1:]
+json.dump({"schema": "ringcheck.run/1", "kernel_release": release, "source": "host",
+           "io_uring_unavailable": why}, open(path, "w"), indent=1)
+EOF
+  keep_earlier
+  mv "$work" "$out" && trap - EXIT
+  python3 "$ROOT/reports/report.py" "$out" --out "$out" >/dev/null 2>&1 || true
+  die $EXIT_CANNOT_RUN "io_uring cannot be used on this kernel: $why (report: $out/report.md)"
 fi
+((probe_rc == 0)) || die $EXIT_CANNOT_RUN "the capability probe failed (exit $probe_rc; log: $work/logs/probe.log)"
 
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 start_ns=$(date +%s%N)
 
-# Runs one suite binary; restarts it past a test that crashed the process so
-# one crash costs one ERROR, not the rest of the suite.
-run_binary() {
-  local label=$1 path name rc skip="" attempt=0 crashed
-  path="$bin_dir/$(sed -e 's|^//||' -e 's|:|/|' <<<"$label")"
-  name=$(basename "$path")
-  while :; do
-    rc=0
-    RINGCHECK_RESULTS_DIR="$work" RINGCHECK_EXPECTATIONS="$ROOT/expectations" \
-      timeout --kill-after=5 "$BINARY_TIMEOUT" "$path" --gtest_filter="$filter${skip:+-$skip}" \
-      >>"$work/logs/$name.log" 2>&1 || rc=$?
-    printf '{"binary":"%s","label":"%s","attempt":%d,"exit_code":%d}\n' "$name" "$label" "$attempt" "$rc" \
-      >>"$work/binaries.jsonl"
-    ((rc <= 1)) && return 0
-    # Exit 124/137: timeout; >128: a signal. Find the test that never ended.
-    crashed=$(python3 "$ROOT/reports/results.py" unfinished "$work/suites/$name.jsonl" 2>/dev/null | tail -n 1)
-    attempt=$((attempt + 1))
-    [[ -n $crashed && $attempt -le $MAX_RESTARTS ]] || return 0
-    skip="${skip:+$skip:}$crashed"
-  done
-}
-
 say "running ${#labels[@]} suites on Linux $release"
-running=0
+suites=()
 for label in "${labels[@]}"; do
-  run_binary "$label" &
-  running=$((running + 1))
-  if ((running >= jobs)); then
-    wait -n || true
-    running=$((running - 1))
-  fi
+  suites+=("$bin_dir/$(sed -e 's|^//||' -e 's|:|/|' <<<"$label")@$label")
 done
-wait
+alone=()
+for label in "${alone_labels[@]}"; do
+  alone+=(--alone "${label##*:}")
+done
+# The runner restarts a binary past a test that crashed it; its exit status
+# is the report's to judge, so it is not checked here beyond "could run".
+runner_rc=0
+"$bin_dir/harness/runner" --results "$work" --expectations "$ROOT/expectations" \
+  --timeout "$BINARY_TIMEOUT" --jobs "$jobs" --filter "$filter" --quiet "${alone[@]}" "${suites[@]}" || runner_rc=$?
+((runner_rc <= 1)) || die $EXIT_CANNOT_RUN "the suite runner could not run (exit $runner_rc)"
 
 duration_ms=$((($(date +%s%N) - start_ns) / 1000000))
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -144,11 +147,7 @@ json.dump({"schema": "ringcheck.run/1", "kernel_release": release, "source": "ho
 EOF
 
 # Move into place, keeping any earlier results under a dated name.
-if [[ -e $out ]]; then
-  stamp=$(date -u -r "$out" +%Y%m%dT%H%M%SZ 2>/dev/null || date -u +%Y%m%dT%H%M%SZ)
-  mv "$out" "$out.$stamp" || die $EXIT_CANNOT_RUN "cannot move the earlier $out aside"
-  say "earlier results kept as $out.$stamp"
-fi
+keep_earlier
 mv "$work" "$out"
 trap - EXIT
 

@@ -8,6 +8,7 @@ health, guest and fuzzing details.
 
 import html
 
+import matrix
 import results
 
 CSS = """
@@ -23,7 +24,8 @@ th{background:#f4f6f8;font-weight:600} td.n{text-align:right;font-variant-numeri
 .grid{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start} .grid table td:first-child{font-family:ui-monospace,monospace;font-size:12px}
 .legend span{display:inline-block;padding:1px 8px;margin-right:6px;border-radius:3px;font-size:12px}
 .card{border:1px solid #e1e5ea;border-left:6px solid #c62828;border-radius:4px;padding:8px 12px;margin:10px 0;background:#fff}
-.card.v-XFAIL{border-left-color:#ef8f00} .card.v-ERROR{border-left-color:#5e1f7a}
+.card.v-XFAIL{border-left-color:#ef8f00} .card.v-ERROR{border-left-color:#5e1f7a} .card.v-XPASS{border-left-color:#ad1457}
+.untested{color:#9a6700}
 .card h3{margin:0 0 6px;font-family:ui-monospace,monospace;font-size:13px} .card dl{margin:0;display:grid;grid-template-columns:130px 1fr;gap:2px 10px}
 .card dt{color:#66707a} .card dd{margin:0} .chip{display:inline-block;padding:0 6px;margin:1px 3px 1px 0;border-radius:3px;font-size:12px}
 pre{background:#f6f8fa;border:1px solid #e1e5ea;padding:6px 8px;overflow-x:auto;margin:4px 0;white-space:pre-wrap}
@@ -32,7 +34,8 @@ details{margin:4px 0} summary{cursor:pointer;padding:3px 0} summary b{font-famil
 """
 
 SYMBOL = {"supported": "\u2713", "unsupported": "\u2013", "unknown": "?", "FAIL": "FAIL", "XFAIL": "XFAIL",
-          "ERROR": "ERROR", "PASS": "P", "SKIP": "S"}
+          "XPASS": "XPASS", "ERROR": "ERROR", "PASS": "P", "SKIP": "S"}
+BAD = ("FAIL", "ERROR", "XFAIL", "XPASS")
 
 
 def e(text):
@@ -67,7 +70,7 @@ def _summary(kernels):
         cls = "ok" if not vm or vm.get("status") == "ok" else "red"
         out.append(f"<tr><td><b>{e(label(k))}</b></td><td>{e(k['release'])}</td><td>{e(k['source'])}</td>"
                    f"<td class=n>{s['total']}</td>"
-                   + "".join(f'<td class="n {v if s[v] and v in ("FAIL", "ERROR", "XFAIL") else ""}">{s[v]}</td>'
+                   + "".join(f'<td class="n {v if s[v] and v in BAD else ""}">{s[v]}</td>'
                              for v in results.VERDICTS)
                    + f"<td class={'red' if k['health']['red'] else 'ok'}>{'RED' if k['health']['red'] else 'clean'}</td>"
                    f"<td class={cls}>{guest}</td></tr>")
@@ -84,9 +87,11 @@ def _features(report, kernels):
     out = ["<h2 id=features>Features &times; kernels</h2>",
            '<div class="legend muted">' + "".join(
                f'<span class="{s}">{SYMBOL[s] + " " if SYMBOL[s] != s else ""}{s}</span>'
-               for s in ("supported", "unsupported", "FAIL", "XFAIL", "ERROR"))
+               for s in ("supported", "unsupported", "FAIL", "XPASS", "XFAIL", "ERROR"))
            + '<span class="backport">backport</span><span class="missing">missing</span>'
-             " (probe against the mainline version). A feature shows FAIL/XFAIL/ERROR when a test that needs it did.</div>",
+             " (probe against the mainline version). A feature shows FAIL/XPASS/XFAIL/ERROR when a test that "
+             "exercises it did; a supported feature no test exercised reads \u2713? (untested); hover a cell "
+             "for its test counts.</div>",
            '<div class=grid>']
     for group, rows in groups.items():
         out.append(f"<table><tr><th colspan={2 + len(kernels)}>{e(group)}</th></tr>{head}")
@@ -95,26 +100,51 @@ def _features(report, kernels):
             for k in kernels:
                 c = r["cells"][k["id"]]
                 d = marks.get((k["id"], r["id"]))
-                title = f"{r['id']} on {k['release']}: {c['state']} (probe: {c['probed']})"
+                title = f"{r['id']} on {k['release']}: {matrix.cell_text(c)}"
                 if d:
                     title += f"; {d['kind']}: mainline {d['mainline']}"
                 if c["tests"]:
                     title += "; " + ", ".join(c["tests"][:8])
-                tds.append(cell(c["state"], title, d["kind"] if d else ""))
+                untested = c["state"] == "supported" and not c.get("tested", True)
+                tds.append(cell(c["state"], title, (d["kind"] if d else "") + (" untested" if untested else ""),
+                                text="\u2713?" if untested else None))
             out.append(f'<tr><td title="{e(r["what"])}">{e(r["id"])}</td><td class=muted>{e(r["mainline"])}</td>'
                        + "".join(tds) + "</tr>")
         out.append("</table>")
     return out + ["</div>"]
 
 
-def _cards(cards, title, anchor, labels, empty):
+def rule_link(rule, texts):
+    if rule in texts:
+        return f'<a href="#rule-{e(rule)}" title="{e(texts[rule]["text"])}">{e(rule)}</a>'
+    return e(rule)
+
+
+def _rules_text(report):
+    """The text of every rule a failure, known deviation or uncovered entry names."""
+    texts = report.get("rule_texts", {})
+    out = ["<h2 id=rules>Rules named above</h2>"]
+    if not texts:
+        return out + ["<p class=muted>None (or spec/ was not found next to the report tool).</p>"]
+    uncovered = {u["rule"]: u for u in report.get("uncovered", [])}
+    out.append("<table><tr><th>rule</th><th>text</th><th>where</th></tr>")
+    for rule, t in texts.items():
+        note = f"<br><span class=muted>not shown here: {e(uncovered[rule]['reason'])}</span>" if rule in uncovered else ""
+        out.append(f'<tr id="rule-{e(rule)}"><td><code>{e(rule)}</code></td><td>{e(t["text"])}{note}</td>'
+                   f"<td class=muted>{e(t['file'])}:{e(t['line'])}</td></tr>")
+    return out + ["</table>"]
+
+
+def _cards(cards, title, anchor, labels, empty, texts=None):
+    texts = texts or {}
     out = [f"<h2 id={e(anchor)}>{e(title)}</h2>"]
     if not cards:
         return out + [f"<p class=muted>{e(empty)}</p>"]
     for c in cards:
-        verdict = max((a["verdict"] for a in c["affected"]), key=lambda v: {"ERROR": 2, "FAIL": 1}.get(v, 0))
+        verdict = max((a["verdict"] for a in c["affected"]), key=lambda v: matrix.SEVERITY.get(v, 0))
         out.append(f'<div class="card v-{e(verdict)}"><h3>{e(c["name"])} <span class=muted>({e(c["binary"])})</span></h3><dl>')
-        out.append(f"<dt>rule</dt><dd>{e(c['rule'] or '-')}</dd>")
+        rules = c["rules"] or ([c["rule"]] if c["rule"] else [])
+        out.append("<dt>rule</dt><dd>" + (", ".join(rule_link(r, texts) for r in rules) or "-") + "</dd>")
         if c["reason"]:
             out.append(f"<dt>reason</dt><dd>{e(c['reason'])}</dd>")
         if c["expected"] or c["actual"]:
@@ -166,9 +196,9 @@ def _tests(report, kernels):
             if c is None:
                 counts.append(f'<span class="chip unknown">{e(label(k))}: not run</span>')
                 continue
-            bad = bad or c["FAIL"] or c["ERROR"]
-            text = " ".join(f"{c[v]} {v}" for v in results.VERDICTS if c[v])
-            worst = next((v for v in ("ERROR", "FAIL", "XFAIL") if c[v]), "PASS")
+            bad = bad or any(c.get(v) for v in results.FAILING)
+            text = " ".join(f"{c[v]} {v}" for v in results.VERDICTS if c.get(v))
+            worst = next((v for v in ("ERROR", "FAIL", "XPASS", "XFAIL") if c.get(v)), "PASS")
             counts.append(f'<span class="chip {worst}">{e(label(k))}: {e(text)}</span>')
         out.append(f"<details{' open' if bad else ''}><summary><b>{e(binary)}</b> {len(rows)} tests &nbsp; "
                    + "".join(counts) + f"</summary><table>{head}")
@@ -182,7 +212,7 @@ def _tests(report, kernels):
         out.append("</table></details>")
     if report["rules"]:
         out.append("<h3>Rules &times; kernels</h3><p class=muted>The worst verdict of the tests that name each "
-                   "rule (spec/semantics.md).</p><table><tr><th>rule</th>"
+                   "rule (spec/*.md).</p><table><tr><th>rule</th>"
                    + "".join(f"<th class=c>{e(label(k))}</th>" for k in kernels) + "</tr>")
         for rule, cells in report["rules"].items():
             out.append(f"<tr><td><code>{e(rule)}</code></td>" + "".join(
@@ -265,8 +295,11 @@ def render(report):
     kernels = report["kernels"]
     labels = {k["id"]: label(k) for k in kernels}
     body = (_head(report, kernels) + _summary(kernels) + _features(report, kernels)
-            + _cards(report["failures"], "Failures and errors", "failures", labels, "No test failed or errored.")
-            + _cards(report["known_deviations"], "Known deviations (XFAIL)", "xfail", labels, "None.")
+            + _cards(report["failures"], "Failures, errors and stale expectations", "failures", labels,
+                     "No test failed, errored or passed against its expectation.", report.get("rule_texts"))
+            + _cards(report["known_deviations"], "Known deviations (XFAIL)", "xfail", labels, "None.",
+                     report.get("rule_texts"))
+            + _rules_text(report)
             + _disagreements(report, labels) + _tests(report, kernels) + _kernel_details(kernels) + _fuzz(kernels))
     return ("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
             "<meta name=viewport content='width=device-width,initial-scale=1'>"

@@ -8,7 +8,8 @@ given unique ids by order_kernels(); nothing reads files.
 import re
 
 # Most serious first: a cell shows the worst verdict it covers.
-SEVERITY = {"ERROR": 5, "FAIL": 4, "XFAIL": 3, "PASS": 2, "SKIP": 1, None: 0}
+SEVERITY = {"ERROR": 6, "FAIL": 5, "XPASS": 4, "XFAIL": 3, "PASS": 2, "SKIP": 1, None: 0}
+BAD = ("FAIL", "XPASS", "XFAIL", "ERROR")
 FEATURE_GROUPS = (("op_", "opcodes"), ("setup_", "setup flags"), ("register_", "register opcodes"),
                   ("feat_", "feature bits"))
 
@@ -53,10 +54,13 @@ def _config_features(param, setup_ids):
 
 
 def feature_matrix(kernels):
-    """Rows: every feature any snapshot lists; a cell is supported or
-    unsupported as probed, or the worst FAIL/XFAIL/ERROR of the tests that
-    depend on it (a test depends on a feature when it SKIPs for its absence
-    on some kernel, or when its ring configuration is named after it)."""
+    """Rows: every feature any snapshot lists. A cell says whether the probe
+    found the feature and how the tests that exercise it fared there: a test
+    exercises a feature when it records it (RINGCHECK_FEATURE,
+    REQUIRE_FEATURE, the opcodes its ring submitted), when it SKIPs for its
+    absence, or when its ring configuration is named after it. The cell's
+    state is the worst FAIL/XPASS/XFAIL/ERROR of those tests, else whether
+    the probe found it; "counts" has every verdict of those tests."""
     features, order = {}, []
     for k in kernels:
         for f in (k["capabilities"] or {}).get("features", []):
@@ -68,7 +72,7 @@ def feature_matrix(kernels):
     for k in kernels:
         for t in k["tests"]:
             fid = _skip_feature(t["reason"]) if t["verdict"] == "SKIP" else None
-            for dep in ([fid] if fid else []) + _config_features(t.get("param"), setup_ids):
+            for dep in ([fid] if fid else []) + list(t.get("features", [])) + _config_features(t.get("param"), setup_ids):
                 depends.setdefault(dep, set()).add((t["binary"], t["name"]))
     rows = []
     for fid in order:
@@ -78,13 +82,26 @@ def feature_matrix(kernels):
         for k in kernels:
             probed = {x["id"]: x["supported"] for x in (k["capabilities"] or {}).get("features", [])}
             state = "unknown" if fid not in probed else ("supported" if probed[fid] else "unsupported")
-            bad = [t for t in k["tests"] if (t["binary"], t["name"]) in depends.get(fid, ())
-                   and t["verdict"] in ("FAIL", "XFAIL", "ERROR")]
+            mine = [t for t in k["tests"] if (t["binary"], t["name"]) in depends.get(fid, ())]
+            counts = {}
+            for t in mine:
+                counts[t["verdict"]] = counts.get(t["verdict"], 0) + 1
+            bad = [t for t in mine if t["verdict"] in BAD]
             verdict = worst([t["verdict"] for t in bad])
-            row["cells"][k["id"]] = {"state": verdict or state, "probed": state,
+            row["cells"][k["id"]] = {"state": verdict or state, "probed": state, "counts": counts,
+                                     "tested": bool(counts.get("PASS") or bad),
                                      "tests": sorted(t["name"] for t in bad)}
         rows.append(row)
     return rows
+
+
+def cell_text(cell):
+    """"supported, 12 PASS / 1 FAIL", "supported, untested", "unsupported"."""
+    if cell["probed"] != "supported":
+        return cell["probed"]
+    ran = [f"{n} {v}" for v, n in sorted(cell["counts"].items(), key=lambda kv: -SEVERITY.get(kv[0], 0))
+           if v != "SKIP" and n]
+    return "supported, " + (" / ".join(ran) if ran else "untested")
 
 
 def test_matrix(kernels):
@@ -156,7 +173,7 @@ def rule_text(test):
     return ""
 
 
-def failure_cards(kernels, verdicts=("FAIL", "ERROR")):
+def failure_cards(kernels, verdicts=("FAIL", "XPASS", "ERROR")):
     """One card per test that has one of `verdicts` on some kernel."""
     cards = {}
     for k in kernels:
@@ -167,7 +184,11 @@ def failure_cards(kernels, verdicts=("FAIL", "ERROR")):
             card = cards.get(key)
             if card is None:
                 message = t["messages"][0] if t["messages"] else ""
-                expected, actual = expected_actual(message.split(": ", 1)[-1] if re.match(r"\S+:\d+: ", message) else message)
+                checks = t.get("checks") or []
+                if checks:  # results schema 2: the matcher's fields
+                    expected, actual = checks[0]["expected"], checks[0]["actual"]
+                else:  # older results: read them back out of the message
+                    expected, actual = expected_actual(message.split(": ", 1)[-1] if re.match(r"\S+:\d+: ", message) else message)
                 card = cards[key] = {
                     "binary": t["binary"], "name": t["name"], "rule": rule_text(t), "rules": t["rules"],
                     "expected": expected, "actual": actual, "message": message, "reason": t["reason"],

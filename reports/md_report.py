@@ -2,8 +2,12 @@
 
 import results
 
+import matrix
+
 MARKS = {"supported": "yes", "unsupported": "-", "unknown": "?", "FAIL": "**FAIL**",
-         "XFAIL": "XFAIL", "ERROR": "**ERROR**"}
+         "XFAIL": "XFAIL", "XPASS": "**XPASS**", "ERROR": "**ERROR**"}
+VERDICT_COLUMNS = " | ".join(results.VERDICTS)
+VERDICT_RULE = "---|" * len(results.VERDICTS)
 
 
 def _esc(text):
@@ -16,13 +20,16 @@ def summary_line(k):
     health = "RED" if k["health"]["red"] else "clean"
     vm = k.get("vm")
     guest = f"; guest: {vm['status']}" if vm and vm.get("status") != "ok" else ""
+    unavailable = k["run"].get("io_uring_unavailable")
+    if unavailable:
+        return f"Linux {k['release']} ({k['source']}): io_uring unavailable: {unavailable}"
     return f"Linux {k['release']} ({k['source']}): {s['total']} tests: {parts}; kernel health: {health}{guest}"
 
 
 def _overview(report):
     kernels = report["kernels"]
-    out = ["| kernel | source | total | PASS | FAIL | SKIP | XFAIL | ERROR | health | guest |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+    out = [f"| kernel | source | total | {VERDICT_COLUMNS} | health | guest |",
+           f"|---|---|---|{VERDICT_RULE}---|---|"]
     for k in kernels:
         s, vm = k["summary"], k.get("vm") or {}
         guest = f"{vm['status']}, {vm.get('wall_s', '?')} s" if vm else "host"
@@ -37,7 +44,7 @@ def _feature_table(report):
     ids = [k["id"] for k in report["kernels"]]
     rows = [r for r in report["features"]
             if len({r["cells"][i]["state"] for i in ids}) > 1
-            or any(r["cells"][i]["state"] in ("FAIL", "XFAIL", "ERROR") for i in ids)]
+            or any(r["cells"][i]["state"] in matrix.BAD for i in ids)]
     if not rows:
         return ["Every kernel has the same features.", ""]
     out = ["| feature | mainline | " + " | ".join(ids) + " |", "|---|---|" + "---|" * len(ids)]
@@ -47,7 +54,11 @@ def _feature_table(report):
     return out + ["", f"({len(report['features']) - len(rows)} features alike on every kernel are not listed.)", ""]
 
 
-def _cards(cards, title):
+def _rule_lines(rules, texts):
+    return [f"  - {r} ({texts[r]['file']}): {_esc(texts[r]['text'])}" for r in rules if r in texts]
+
+
+def _cards(cards, title, texts):
     if not cards:
         return []
     out = [f"## {title}", ""]
@@ -55,6 +66,7 @@ def _cards(cards, title):
         out.append(f"### {c['name']} ({c['binary']})")
         out.append("")
         out.append(f"- rule: {_esc(c['rule']) or '-'}")
+        out += _rule_lines(c["rules"], texts)
         if c["reason"]:
             out.append(f"- reason: {_esc(c['reason'])}")
         if c["expected"]:
@@ -70,10 +82,28 @@ def _cards(cards, title):
     return out
 
 
+def _tested_features(report):
+    """Opcodes, per kernel: supported and how their tests fared, or untested."""
+    ids = [k["id"] for k in report["kernels"]]
+    rows = [r for r in report["features"] if r["id"].startswith("op_")]
+    if not rows:
+        return []
+    out = ["## Opcodes: supported and tested", "",
+           "| opcode | " + " | ".join(ids) + " |", "|---|" + "---|" * len(ids)]
+    for r in rows:
+        out.append(f"| `{r['id']}` | " + " | ".join(matrix.cell_text(r["cells"][i]) for i in ids) + " |")
+    untested = sum(1 for r in rows for i in ids
+                   if r["cells"][i]["probed"] == "supported" and not r["cells"][i]["tested"])
+    return out + ["", f"({untested} supported opcode x kernel cells have no test that ran.)", ""]
+
+
 def _kernel_section(k):
     caps = k["capabilities"] or {}
     s, h, vm = k["summary"], k["health"], k.get("vm")
     out = [f"## Linux {k['release']} ({k['source']})", ""]
+    if k["run"].get("io_uring_unavailable"):
+        out += [f"**io_uring is unavailable on this kernel: {_esc(k['run']['io_uring_unavailable'])}.** "
+                "No suite ran.", ""]
     out += [f"liburing {caps.get('liburing', '?')}, features {caps.get('features_mask', '?')}, "
             f"last opcode {caps.get('last_op', '?')}, run took {k['run'].get('duration_ms', 0) / 1000:.1f} s.", ""]
     if vm:
@@ -81,7 +111,7 @@ def _kernel_section(k):
                 f"tests {vm.get('tests_s')} s, overhead {vm.get('overhead_s')} s; {vm.get('rdma', '')}", ""]
         if vm.get("message"):
             out += [f"**{_esc(vm['message'])}**", ""]
-    out += ["| suite | total | PASS | FAIL | SKIP | XFAIL | ERROR |", "|---|---|---|---|---|---|---|"]
+    out += [f"| suite | total | {VERDICT_COLUMNS} |", f"|---|---|{VERDICT_RULE}"]
     for name, c in sorted(k["suites"].items()):
         out.append(f"| {name} | {sum(c.values())} | " + " | ".join(str(c[v]) for v in results.VERDICTS) + " |")
     out.append("| **all** | **%d** | " % s["total"] + " | ".join(f"**{s[v]}**" for v in results.VERDICTS) + " |")
@@ -93,9 +123,10 @@ def _kernel_section(k):
     out += [f"- kernel log: `{_esc(p)}`" for p in h["problems"]]
     out += [f"- verdict: **{'RED' if h['red'] else 'clean'}**", ""]
 
-    unexpected = [t for t in k["tests"] if t["unexpected_pass"]]
+    unexpected = [t for t in k["tests"] if t["verdict"] == "XPASS"]
     if unexpected:
-        out += ["### Unexpected passes", ""] + [f"- {t['name']}: {_esc(t['reason'])}" for t in unexpected] + [""]
+        out += ["### Listed deviations that did not happen (XPASS: fix or remove the entry)", ""]
+        out += [f"- {t['name']}: {_esc(t['reason'])}" for t in unexpected] + [""]
     out += ["### Setup flags this kernel refuses", ""]
     out += [f"- IORING_SETUP_{n}: {r}" for n, r in k["refused_setup_flags"].items()] or ["- none"]
     out.append("")
@@ -132,8 +163,16 @@ def render(report):
     out += _overview(report)
     if len(report["kernels"]) > 1:
         out += ["## Features that differ between kernels", ""] + _feature_table(report)
-    out += _cards(report["failures"], "Failures and errors")
-    out += _cards(report["known_deviations"], "Known deviations (XFAIL)")
+    texts = report.get("rule_texts", {})
+    out += _cards(report["failures"], "Failures, errors and stale expectations", texts)
+    out += _cards(report["known_deviations"], "Known deviations (XFAIL)", texts)
+    out += _tested_features(report)
+    if report.get("uncovered"):
+        out += ["## Rules no test here can show", ""]
+        for u in report["uncovered"]:
+            text = texts.get(u["rule"], {}).get("text", "")
+            out.append(f"- {u['rule']} ({u['where']}): {_esc(u['reason'])}" + (f" Rule: {_esc(text)}" if text else ""))
+        out.append("")
     if report["disagreements"]:
         out += ["## Probe versus version table", "",
                 "A backport: the release is older than the feature's mainline, yet the probe finds it. "

@@ -2,7 +2,7 @@
 """./ringcheck report: results directories -> report.json, report.md, report.html.
 
 Reads only results directories (see results.py); never runs a test.
-Exit status: 0 no FAIL or ERROR in any kernel, 1 some, 3 an input cannot be
+Exit status: 0 no FAIL, XPASS or ERROR in any kernel, 1 some, 3 an input cannot be
 read, 4 the report cannot be written (the earlier one, if any, is left
 whole), 64 bad usage.
 """
@@ -19,8 +19,9 @@ import html_report  # noqa: E402
 import md_report  # noqa: E402
 import matrix  # noqa: E402
 import results  # noqa: E402
+import spec_rules  # noqa: E402
 
-SCHEMA = "ringcheck.report/2"
+SCHEMA = "ringcheck.report/3"
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_USAGE = 0, 1, 3, 4, 64
 
 
@@ -32,10 +33,44 @@ def _test(t):
                 message=t["messages"][0] if t["messages"] else None)
 
 
-def build(kernels):
-    """report.json (schema ringcheck.report/2, see reports/SCHEMA.md)."""
+def uncovered_rules(root):
+    """rule id -> (UNCOVERED.md path, reason) from suites/*/UNCOVERED.md."""
+    out = {}
+    suites = os.path.join(root, "suites")
+    if not os.path.isdir(suites):
+        return out
+    line_re = spec_rules.re.compile(r"^\s*-\s*(" + spec_rules.RULE_ID_PATTERN + r")\s*:\s*(\S.*)$")
+    for name in sorted(os.listdir(suites)):
+        path = os.path.join(suites, name, "UNCOVERED.md")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    m = line_re.match(line)
+                    if m:
+                        out[m.group(1)] = (f"suites/{name}/UNCOVERED.md", m.group(2))
+    return out
+
+
+def rule_texts(named, spec_dir):
+    """The text of every rule in `named` (ids), from spec/*.md."""
+    if not spec_dir:
+        return {}
+    try:
+        spec = spec_rules.read_spec(spec_dir)
+    except (OSError, ValueError):
+        return {}
+    return {r: {"text": spec[r].text, "file": f"spec/{spec[r].path}", "line": spec[r].line}
+            for r in sorted(named) if r in spec}
+
+
+def build(kernels, spec_dir=None):
+    """report.json (schema ringcheck.report/3, see reports/SCHEMA.md)."""
     kernels = matrix.order_kernels(kernels)
     test_rows = matrix.test_matrix(kernels)
+    failures = matrix.failure_cards(kernels)
+    known = matrix.failure_cards(kernels, verdicts=("XFAIL",))
+    uncovered = uncovered_rules(os.path.dirname(spec_dir)) if spec_dir else {}
+    named = {r for c in failures + known for r in c["rules"]} | set(uncovered)
     return {
         "schema": SCHEMA,
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -59,8 +94,10 @@ def build(kernels):
         "features": matrix.feature_matrix(kernels),
         "tests": test_rows,
         "rules": matrix.rule_matrix(test_rows, kernels),
-        "failures": matrix.failure_cards(kernels),
-        "known_deviations": matrix.failure_cards(kernels, verdicts=("XFAIL",)),
+        "failures": failures,
+        "known_deviations": known,
+        "uncovered": [{"rule": r, "where": w, "reason": why} for r, (w, why) in sorted(uncovered.items())],
+        "rule_texts": rule_texts(named, spec_dir),
         "disagreements": matrix.disagreements(kernels),
     }
 
@@ -125,7 +162,7 @@ def main(argv):
     except results.ResultsError as e:
         print(f"ringcheck report: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    report = build(kernels)
+    report = build(kernels, spec_rules.find_spec_dir(os.path.dirname(os.path.abspath(__file__))))
     try:
         os.makedirs(args.out, exist_ok=True)
         write_all(args.out, {"report.json": json.dumps(report, indent=1) + "\n",
@@ -138,11 +175,11 @@ def main(argv):
         for k in kernels:
             print(md_report.summary_line(k))
             for t in k["tests"]:
-                if t["verdict"] in ("FAIL", "ERROR"):
+                if t["verdict"] in results.FAILING:
                     first = t["messages"][0] if t["messages"] else ""
                     print(f"  {t['verdict']} {t['name']}: {first}")
         print(f"report: {os.path.join(args.out, 'report.html')} (and report.md, report.json)")
-    bad = any(k["summary"]["FAIL"] or k["summary"]["ERROR"] for k in kernels)
+    bad = any(k["summary"][v] for k in kernels for v in results.FAILING)
     return EXIT_FAILED if bad else EXIT_OK
 
 

@@ -13,7 +13,10 @@ import os
 import re
 import sys
 
-VERDICTS = ("PASS", "FAIL", "SKIP", "XFAIL", "ERROR")
+VERDICTS = ("PASS", "FAIL", "SKIP", "XFAIL", "XPASS", "ERROR")
+# Verdicts that make a run fail: a FAIL, a test that could not finish, and a
+# listed deviation that did not happen (a stale expectation).
+FAILING = ("FAIL", "ERROR", "XPASS")
 
 
 class ResultsError(Exception):
@@ -22,7 +25,7 @@ class ResultsError(Exception):
 
 def _read_json(path, required):
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8", errors="replace") as f:
             return json.load(f)
     except FileNotFoundError:
         if required:
@@ -35,7 +38,7 @@ def _read_json(path, required):
 def _read_events(path):
     events = []
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8", errors="replace") as f:
             for number, line in enumerate(f, 1):
                 line = line.strip()
                 if not line:
@@ -81,11 +84,30 @@ def _binary_ends(path):
     return ends
 
 
-# Kernel log lines that make a run's health red (as harness/kernel_log.cc).
-PROBLEM = re.compile(r"BUG[: ]|WARNING:|Oops|general protection fault|KASAN:|UBSAN:|KFENCE:|"
-                     r"kernel BUG at|possible (circular|recursive) locking|inconsistent lock state|"
-                     r"blocked for more than|self-detected stall|rcu: INFO:|Kernel panic|"
-                     r"list_(add|del) corruption|refcount_t:|Call Trace:")
+def _problem_patterns():
+    """harness/kernel_problems.txt: the one list of kernel-log problem lines."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in (os.path.join(here, "..", "harness", "kernel_problems.txt"),
+                 os.path.join(here, "kernel_problems.txt")):
+        try:
+            with open(path, encoding="utf-8") as f:
+                return [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
+        except OSError:
+            continue
+    raise ResultsError("harness/kernel_problems.txt is missing from this installation")
+
+
+class _Problems:
+    def __init__(self):
+        self._patterns = None
+
+    def search(self, line):
+        if self._patterns is None:
+            self._patterns = _problem_patterns()
+        return any(p in line for p in self._patterns)
+
+
+PROBLEM = _Problems()
 
 
 def _guest_log_problems(directory):
@@ -102,7 +124,8 @@ def _guest_log_problems(directory):
 def _error_test(binary, name, message, log=()):
     return {"binary": binary, "name": name, "suite": name.rsplit(".", 1)[0], "param": None,
             "verdict": "ERROR", "reason": "", "rules": [], "messages": [message],
-            "duration_ms": 0, "kernel_log": list(log), "unexpected_pass": False}
+            "duration_ms": 0, "kernel_log": list(log), "features": [], "checks": [],
+            "expectation": ""}
 
 
 def _describe_exit(code):
@@ -132,18 +155,25 @@ def load(directory):
         for e in events:
             kind = e.get("event")
             if kind == "end":
+                verdict = e["verdict"]
+                # Results of schema 1 marked a stale expectation as a PASS with
+                # "unexpected_pass"; it is an XPASS.
+                if verdict == "PASS" and e.get("unexpected_pass"):
+                    verdict = "XPASS"
                 tests.append({
                     "binary": binary,
                     "name": e["test"],
                     "suite": e.get("suite", ""),
                     "param": e.get("param"),
-                    "verdict": e["verdict"],
+                    "verdict": verdict,
                     "reason": e.get("reason", ""),
                     "rules": e.get("rules", []),
                     "messages": e.get("messages", []),
                     "duration_ms": e.get("duration_ms", 0),
                     "kernel_log": e.get("kernel_log", []),
-                    "unexpected_pass": e.get("unexpected_pass", False),
+                    "features": e.get("features", []),
+                    "checks": e.get("checks", []),
+                    "expectation": e.get("expectation", ""),
                 })
             elif kind == "program_start":
                 t = e.get("taint", -1)
@@ -157,12 +187,7 @@ def load(directory):
                 health_problems.extend(e.get("kernel_log", []))
         crash = next((_describe_exit(c) for c in codes if c > 1), "ended early")
         for name in unfinished(events):
-            tests.append({
-                "binary": binary, "name": name, "suite": name.rsplit(".", 1)[0],
-                "param": None, "verdict": "ERROR", "reason": "",
-                "rules": [], "messages": [f"the test process {crash} during this test"],
-                "duration_ms": 0, "kernel_log": [], "unexpected_pass": False,
-            })
+            tests.append(_error_test(binary, name, f"the test process {crash} during this test"))
     for binary, codes in sorted(ends.items()):
         if binary not in binaries:
             tests.append(_error_test(binary, binary, f"{binary} {_describe_exit(codes[-1])} before recording anything"))

@@ -35,7 +35,22 @@ EXIT_OK, EXIT_CANNOT_START, EXIT_GUEST_DIED, EXIT_USAGE = 0, 2, 6, 64
 BOOT_TIMEOUT_S = 120      # from qemu start to the guest's BOOTED mark, under TCG
 IDLE_MARGIN_S = 30        # beyond the per-binary timeout, for the guest to send its files
 MARK = "@@RINGCHECK "
-PANIC = re.compile(r"Kernel panic|BUG:|Oops|general protection fault|Attempted to kill init")
+
+
+class _Problems:
+    """harness/kernel_problems.txt, the one list of kernel-log problem lines:
+    the console excerpt starts near the first of them."""
+
+    def __init__(self):
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kernel_problems.txt")
+        with open(path, encoding="utf-8") as f:
+            self.patterns = [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
+
+    def search(self, line):
+        return any(p in line for p in self.patterns)
+
+
+PANIC = _Problems()
 
 
 def qemu_command(args, initrd, console, data):

@@ -1,9 +1,8 @@
 #!/bin/busybox sh
 # /init of a ringcheck guest (busybox ash; PID 1 of a throwaway VM).
 #
-# Runs the probe and every suite binary under /ringcheck/suites once, each
-# with a timeout, restarting a binary past a test that crashed it (as
-# harness/run.sh does), and streams the results to the host over the second
+# Runs the probe and every suite binary under /ringcheck/suites once through
+# /ringcheck/runner (the supervisor harness/run.sh uses too), and streams the results to the host over the second
 # serial port (/dev/ttyS1; the kernel console stays on ttyS0), framed so the
 # host can tell a complete file from one cut short:
 #   @@RINGCHECK <EVENT> <args>          progress (BOOTED, RUN, DONE, END, ...)
@@ -58,16 +57,6 @@ send() {  # send PATH (relative to $R)
   } >"$DATA"
 }
 
-# Tests that started but never ended in a suite's JSONL (the process died in them).
-unfinished() {
-  awk '
-    function name() { match($0, /"test":"[^"]*"/); return substr($0, RSTART + 8, RLENGTH - 9) }
-    /"event":"start"/ { t = name(); open[t] = 1; order[++n] = t }
-    /"event":"end"/ { delete open[name()] }
-    END { for (i = 1; i <= n; i++) if (order[i] in open) print order[i] }
-  ' "$1" 2>/dev/null
-}
-
 # Soft-RoCE: load rdma_rxe and its dependencies (shipped by the host in
 # /lib/modules/ringcheck when the kernel has them) and put an rxe device on a
 # dummy netdev, so libibverbs finds a device.
@@ -99,19 +88,13 @@ setup_rdma() {
 }
 
 run_binary() {  # run_binary NAME LABEL
-  name=$1 label=$2 skip="" attempt=0
-  while :; do
-    mark RUN "$name" "$attempt"
-    rc=0
-    timeout -s KILL "$TIMEOUT" "/ringcheck/suites/$name" "--gtest_filter=*${skip:+-$skip}" \
-      >>"$R/logs/$name.log" 2>&1 </dev/null || rc=$?
-    echo "{\"binary\":\"$name\",\"label\":\"$label\",\"attempt\":$attempt,\"exit_code\":$rc}" >>"$R/binaries.jsonl"
-    [ "$rc" -le 1 ] && break
-    crashed=$(unfinished "$R/suites/$name.jsonl" | tail -n 1)
-    attempt=$((attempt + 1))
-    if [ -z "$crashed" ] || [ "$attempt" -gt 3 ]; then break; fi
-    skip="${skip:+$skip:}$crashed"
-  done
+  name=$1 label=$2
+  mark RUN "$name" 0
+  # The runner (harness/runner.cc, as on the host) gives the binary its
+  # timeout and restarts it past a test that crashed it.
+  rc=0
+  /ringcheck/runner --results "$R" --expectations /ringcheck/expectations --timeout "$TIMEOUT" \
+    --quiet "/ringcheck/suites/$name@$label" || rc=$?
   send "suites/$name.jsonl"
   send "logs/$name.log"
   mark DONE "$name" "$rc"

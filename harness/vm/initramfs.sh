@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # initramfs.sh: the cpio archives a ringcheck guest boots from.
 #
-#   initramfs.sh base OUT --init FILE --probe FILE [--expectations DIR|FILE]...
+#   initramfs.sh base OUT --init FILE --probe FILE --runner FILE [--expectations DIR|FILE]...
 #                [--busybox FILE] [--suite NAME LABEL FILE]...
 #   initramfs.sh modules OUT KERNEL_MODULES_DIR
 #
@@ -65,13 +65,14 @@ copy_with_libs() {
 }
 
 base() {
-  local out=$1 init="" probe="" busybox=/bin/busybox dynamic=0 expectations=() x
+  local out=$1 init="" probe="" runner="" busybox=/bin/busybox dynamic=0 expectations=() x
   shift
   mkdir -p "$stage/ringcheck/suites" "$stage/ringcheck/expectations" "$stage/bin"
   while (($# > 0)); do
     case $1 in
       --init) init=$2 && shift 2 ;;
       --probe) probe=$2 && shift 2 ;;
+      --runner) runner=$2 && shift 2 ;;
       --expectations) expectations+=("$2") && shift 2 ;;
       --busybox) busybox=$2 && shift 2 ;;
       --suite)
@@ -85,13 +86,14 @@ base() {
       *) die "unknown argument '$1'" ;;
     esac
   done
-  [[ -f $init && -f $probe ]] || die "base needs --init and --probe"
+  [[ -f $init && -f $probe && -f $runner ]] || die "base needs --init, --probe and --runner"
   [[ -x $busybox ]] || die "no static busybox at $busybox (apt-get install busybox-static)"
   ldd "$busybox" >/dev/null 2>&1 && die "$busybox is not statically linked (apt-get install busybox-static)"
   cp "$busybox" "$stage/bin/busybox"
   cp "$init" "$stage/init"
   chmod 0755 "$stage/init"
   copy_with_libs "$probe" ringcheck/probe
+  copy_with_libs "$runner" ringcheck/runner
   for x in "${expectations[@]}"; do
     if [[ -d $x ]]; then
       find "$x" -maxdepth 1 -name '*.txt' -exec cp {} "$stage/ringcheck/expectations/" \;

@@ -1,11 +1,11 @@
 """Guest-kernel tests: one initramfs for every kernel, one test per kernel."""
 
-def guest_initramfs(name, suites, probe, init, expectations, **kwargs):
+def guest_initramfs(name, suites, probe, runner, init, expectations, **kwargs):
     """The base initramfs (initramfs.sh base) with every suite's guest twin.
 
     suites: labels of conformance tests; each brings its LABEL_guest twin.
     """
-    srcs = [probe, init, expectations]
+    srcs = [probe, runner, init, expectations]
     suite_args = []
     for label in suites:
         twin = label + "_guest"
@@ -20,7 +20,7 @@ def guest_initramfs(name, suites, probe, init, expectations, **kwargs):
             "expectations=();",
             "for f in $(locations %s); do expectations+=(--expectations $$f); done;" % expectations,
             "$(location //harness/vm:initramfs.sh) base $@",
-            "--init $(location %s) --probe $(location %s)" % (init, probe),
+            "--init $(location %s) --probe $(location %s) --runner $(location %s)" % (init, probe, runner),
             "\"$${expectations[@]}\"",
         ] + suite_args),
         testonly = True,

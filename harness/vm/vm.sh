@@ -120,7 +120,7 @@ trap 'rm -rf "$work"' EXIT
 say "building the suites for the guest"
 mapfile -t labels < <(bazel query --noshow_progress 'attr(tags, "conformance", tests(//suites/...))' 2>/dev/null | sort)
 ((${#labels[@]} > 0)) || die $EXIT_CANNOT_RUN "no conformance suites found under //suites"
-targets=(//harness:probe_guest)
+targets=(//harness:probe_guest //harness:runner_guest)
 for label in "${labels[@]}"; do targets+=("${label}_guest"); done
 if ! bazel build --noshow_progress "${targets[@]}" >"$work/build.log" 2>&1; then
   tail -n 20 "$work/build.log" >&2
@@ -136,6 +136,7 @@ for label in "${labels[@]}"; do
   suite_names+=(--suite "$name")
 done
 "$HERE/initramfs.sh" base "$work/base.cpio" --init "$HERE/init.sh" --probe "$bin_dir/harness/probe_guest" \
+  --runner "$bin_dir/harness/runner_guest" \
   --expectations "$ROOT/expectations" "${suite_args[@]}" || die $EXIT_CANNOT_RUN "cannot build the guest's initramfs"
 
 # resolve KERNEL: sets image, modules (a directory with load-order, or ""), source, release.
