@@ -155,6 +155,9 @@ void Recorder::OnTestEnd(const ::testing::TestInfo& info) {
                                                   : std::vector<std::string>();
   totals_.kernel_problems.insert(totals_.kernel_problems.end(), problems.begin(), problems.end());
 
+  verdicts_.push_back({info.test_suite_name(), info.name(), verdict, reason, failures_,
+                       static_cast<long long>(ms)});
+
   JsonWriter w;
   w.BeginObject().Field("event", "end").Field("test", name);
   w.Field("suite", info.test_suite_name());
@@ -185,7 +188,65 @@ void Recorder::OnTestEnd(const ::testing::TestInfo& info) {
   WriteLine(w.str());
 }
 
+namespace {
+
+std::string XmlEscape(const std::string& in) {
+  std::string out;
+  for (char c : in) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default:
+        // XML 1.0 has no other control characters than tab and newlines.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
+          out += '?';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void Recorder::WriteJUnit() const {
+  if (junit_path_.empty()) return;
+  FILE* f = std::fopen(junit_path_.c_str(), "w");
+  if (f == nullptr) return;
+  int failures = 0, skipped = 0;
+  for (const Verdict& v : verdicts_) {
+    failures += v.verdict == "FAIL" || v.verdict == "XPASS";
+    skipped += v.verdict == "SKIP" || v.verdict == "XFAIL";
+  }
+  std::fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+  std::fprintf(f, "<testsuites name=\"%s\" tests=\"%zu\" failures=\"%d\" skipped=\"%d\">\n",
+               XmlEscape(binary_).c_str(), verdicts_.size(), failures, skipped);
+  std::fprintf(f, "<testsuite name=\"%s\" tests=\"%zu\" failures=\"%d\" skipped=\"%d\">\n",
+               XmlEscape(binary_).c_str(), verdicts_.size(), failures, skipped);
+  for (const Verdict& v : verdicts_) {
+    std::fprintf(f, "  <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\">",
+                 XmlEscape(v.suite).c_str(), XmlEscape(v.name).c_str(), v.ms / 1000.0);
+    std::string body;
+    for (const std::string& m : v.messages) body += m + "\n";
+    if (v.verdict == "FAIL" || v.verdict == "XPASS") {
+      std::fprintf(f, "<failure message=\"%s\">%s</failure>",
+                   XmlEscape(v.verdict == "XPASS" ? "XPASS: " + v.reason
+                                                  : (v.messages.empty() ? "FAIL" : v.messages[0])).c_str(),
+                   XmlEscape(body).c_str());
+    } else if (v.verdict == "SKIP" || v.verdict == "XFAIL") {
+      std::fprintf(f, "<skipped message=\"%s\"/>", XmlEscape(v.verdict + ": " + v.reason).c_str());
+    }
+    std::fprintf(f, "</testcase>\n");
+  }
+  std::fprintf(f, "</testsuite>\n</testsuites>\n");
+  std::fclose(f);
+}
+
 void Recorder::OnTestProgramEnd(const ::testing::UnitTest&) {
+  WriteJUnit();
   long taint_after = KernelLog::Taint();
   JsonWriter w;
   w.BeginObject().Field("event", "program_end").Field("binary", binary_);

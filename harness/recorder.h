@@ -40,7 +40,18 @@ class Recorder : public ::testing::EmptyTestEventListener {
 
   const RunTotals& totals() const { return totals_; }
 
+  // Also write a JUnit XML file with ringcheck's verdicts (for CI
+  // dashboards): XFAIL and SKIP become <skipped>, XPASS a <failure>.
+  void WriteJUnitTo(const std::string& path) { junit_path_ = path; }
+
  private:
+  struct Verdict {
+    std::string suite, name, verdict, reason;
+    std::vector<std::string> messages;
+    long long ms;
+  };
+  void WriteJUnit() const;
+
   void WriteLine(const std::string& json);
 
   FILE* out_ = nullptr;
@@ -53,6 +64,8 @@ class Recorder : public ::testing::EmptyTestEventListener {
   std::vector<std::string> failures_;
   std::string skip_reason_;
   RunTotals totals_;
+  std::string junit_path_;
+  std::vector<Verdict> verdicts_;
 };
 
 // The results file a binary writes: $RINGCHECK_RESULTS_DIR/suites/<binary>.jsonl,

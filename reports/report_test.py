@@ -95,11 +95,12 @@ class ReportTest(Fixture):
     def test_matrix_of_two_kernels(self):
         rc, rep, _ = self.report(self.new, self.old)
         self.assertEqual(rc, 1, "a FAIL makes the exit status 1")
-        self.assertEqual(rep["schema"], "ringcheck.report/2")
+        self.assertEqual(rep["schema"], "ringcheck.report/3")
         self.assertEqual([k["release"] for k in rep["kernels"]], ["5.10.0-32-amd64", "6.12.107+deb13-amd64"],
                          "kernels are ordered by version")
         old = rep["kernels"][0]
-        self.assertEqual(old["summary"], {"PASS": 2, "FAIL": 1, "SKIP": 1, "XFAIL": 1, "ERROR": 0, "total": 5})
+        self.assertEqual(old["summary"], {"PASS": 2, "FAIL": 1, "SKIP": 1, "XFAIL": 1, "XPASS": 0, "ERROR": 0,
+                                          "total": 5})
         skip = next(t for t in old["tests"] if t["name"] == "Clone.Busy")
         self.assertEqual(skip["skip_reason"], "unsupported:register_clone_buffers")
         fail = next(t for t in old["tests"] if t["name"] == "Nop.Fixed")
@@ -115,6 +116,48 @@ class ReportTest(Fixture):
         self.assertEqual([a["kernel"] for a in card["affected"]], ["6.12.107+deb13-amd64"])
         self.assertEqual([(a["kernel"], a["verdict"]) for a in card["not_affected"]], [("5.10.0-32-amd64", "PASS")])
         self.assertEqual([c["name"] for c in rep["known_deviations"]], ["Nop.Known"])
+
+    def test_structured_checks_and_features_are_read_as_fields(self):
+        d = make_results(self.root, "fields", "6.18.0", {"rw_test": [
+            end("Rw.Short", "FAIL", messages=["free text with no pattern"], rules=["G3"], features=["op_read"],
+                checks=[{"rule": "G3", "expected": "4", "actual": "-EINVAL", "expression": "cqe.res"}]),
+            end("Rw.Fine", "PASS", features=["op_read", "op_nop"]),
+        ]}, features=FEATURES + [{"id": "op_read", "supported": True, "mainline": "5.6", "what": "READ"}])
+        rc, rep, _ = self.report(d)
+        self.assertEqual(rc, 1)
+        card = rep["failures"][0]
+        self.assertEqual((card["expected"], card["actual"]), ("4", "-EINVAL"))
+        read = next(f for f in rep["features"] if f["id"] == "op_read")["cells"]["6.18.0"]
+        self.assertEqual((read["state"], read["counts"]), ("FAIL", {"FAIL": 1, "PASS": 1}))
+        mkdir = next(f for f in rep["features"] if f["id"] == "op_mkdirat")["cells"]["6.18.0"]
+        self.assertFalse(mkdir["tested"])
+        with open(os.path.join(self.out, "report.md")) as f:
+            md = f.read()
+        self.assertIn("| `op_mkdirat` | supported, untested |", md)
+
+    def test_xpass_fails_the_report_and_old_unexpected_passes_read_as_xpass(self):
+        d = make_results(self.root, "xpass", "6.18.0", {"nop_test": [
+            end("Nop.Stale", "XPASS", reason="passed, but known.txt:3 expects it to fail"),
+            end("Nop.Old", "PASS", unexpected_pass=True),
+        ]})
+        rc, rep, _ = self.report(d)
+        self.assertEqual(rc, 1, "an XPASS fails the report")
+        self.assertEqual(rep["kernels"][0]["summary"]["XPASS"], 2)
+        self.assertEqual({c["name"] for c in rep["failures"]}, {"Nop.Stale", "Nop.Old"})
+
+    def test_rule_texts_come_from_spec(self):
+        _, rep, _ = self.report(self.old, self.new)
+        self.assertIn("C5", rep["rule_texts"], "the rule a failure names is spelled out")
+        self.assertTrue(rep["rule_texts"]["C5"]["file"].startswith("spec/"))
+
+    def test_io_uring_unavailable_is_one_sentence(self):
+        caps = os.path.join(self.root, "caps.json")
+        with open(caps, "w") as f:
+            json.dump({"setup_error": "-EPERM", "io_uring_disabled": 2, "io_uring_group": -1}, f)
+        rc, out, _ = run(os.path.join(HERE, "unavailable.py"), caps)
+        self.assertEqual(rc, 0)
+        self.assertEqual(out.strip(), "io_uring_setup fails with -EPERM: kernel.io_uring_disabled is 2, "
+                                      "which disables io_uring for everyone")
 
     def test_backports_are_found(self):
         _, rep, _ = self.report(self.old)

@@ -13,9 +13,12 @@ FIXTURE, EXPECTATIONS, REPORT, RESULTS = sys.argv[1:5]
 del sys.argv[1:5]
 
 
-def run_fixture(results_dir, expectations=True, crash=False, extra=()):
+def run_fixture(results_dir, expectations=True, crash=False, extra=(), env=None):
+    extra_env = env or {}
     env = dict(os.environ, RINGCHECK_RESULTS_DIR=results_dir)
     env.pop("TEST_UNDECLARED_OUTPUTS_DIR", None)
+    env.pop("XML_OUTPUT_FILE", None)  # the fixture's XML must not replace this test's own
+    env.update(extra_env)
     env["RINGCHECK_EXPECTATIONS"] = EXPECTATIONS if expectations else os.path.join(results_dir, "none")
     if crash:
         env["RINGCHECK_SELFTEST_CRASH"] = "1"
@@ -40,19 +43,56 @@ def write_run_json(results_dir):
 class RecorderTest(unittest.TestCase):
     def test_expected_failure_is_xfail_and_exit_is_zero(self):
         with tempfile.TemporaryDirectory() as d:
-            self.assertEqual(run_fixture(d), 0)
+            self.assertEqual(run_fixture(d, extra=["--gtest_filter=-SelfTest.ListedButPasses"]), 0)
             v = verdicts(d)
             self.assertEqual(v["SelfTest.Passes"]["verdict"], "PASS")
             self.assertEqual(v["SelfTest.Passes"]["rules"], ["E13"])
+            self.assertEqual(v["SelfTest.Passes"]["features"], ["op_nop"])
             self.assertEqual(v["SelfTest.SkipsWithReason"]["verdict"], "SKIP")
             self.assertEqual(v["SelfTest.SkipsWithReason"]["reason"], "unsupported:selftest_feature")
             self.assertEqual(v["SelfTest.KnownDeviation"]["verdict"], "XFAIL")
             self.assertIn("on purpose", v["SelfTest.KnownDeviation"]["reason"])
-            self.assertTrue(v["SelfTest.ListedButPasses"]["unexpected_pass"])
+            self.assertEqual(v["SelfTest.KnownDeviation"]["checks"],
+                             [{"rule": "C5", "expected": "-EBUSY", "actual": "0", "expression": "0"}])
+            self.assertEqual(v["SelfTest.ListedFlakyPasses"]["verdict"], "PASS")
+            self.assertIn("flaky", v["SelfTest.ListedFlakyPasses"]["reason"])
+
+    def test_stale_expectation_is_xpass_and_fails_the_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.assertEqual(run_fixture(d, extra=["--gtest_filter=SelfTest.ListedButPasses"]), 1)
+            v = verdicts(d)["SelfTest.ListedButPasses"]
+            self.assertEqual(v["verdict"], "XPASS")
+            self.assertIn("selftest.txt", v["expectation"])
+            write_run_json(d)
+            out = os.path.join(d, "out")
+            rc = subprocess.run([sys.executable, REPORT, d, "--out", out], capture_output=True).returncode
+            self.assertEqual(rc, 1)
+
+    def test_junit_xml_has_no_failure_for_an_xfail(self):
+        with tempfile.TemporaryDirectory() as d:
+            xml = os.path.join(d, "test.xml")
+            env = {"XML_OUTPUT_FILE": xml}
+            run_fixture(d, extra=["--gtest_filter=SelfTest.KnownDeviation:SelfTest.ListedButPasses"], env=env)
+            with open(xml) as f:
+                text = f.read()
+            self.assertIn('<skipped message="XFAIL: the self test fails this on purpose', text)
+            self.assertEqual(text.count("<failure"), 1)
+            self.assertIn('<failure message="XPASS:', text)
+
+    def test_results_that_are_not_utf8_still_make_a_report(self):
+        with tempfile.TemporaryDirectory() as d:
+            run_fixture(d, extra=["--gtest_filter=SelfTest.Passes"])
+            with open(os.path.join(d, "suites", "fixture.jsonl"), "ab") as f:
+                f.write(b'{"event":"end","test":"SelfTest.Bad\xff","verdict":"PASS"}\n')
+            write_run_json(d)
+            proc = subprocess.run([sys.executable, REPORT, d, "--out", os.path.join(d, "out")],
+                                  capture_output=True, text=True)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertNotIn("Traceback", proc.stderr)
 
     def test_failure_without_expectation_is_fail_with_errno_names(self):
         with tempfile.TemporaryDirectory() as d:
-            self.assertEqual(run_fixture(d, expectations=False), 1)
+            self.assertEqual(run_fixture(d, expectations=False, extra=["--gtest_filter=SelfTest.KnownDeviation"]), 1)
             v = verdicts(d)["SelfTest.KnownDeviation"]
             self.assertEqual(v["verdict"], "FAIL")
             self.assertIn("expected -EBUSY, got 0 (rule C5)", v["messages"][0])
