@@ -21,11 +21,12 @@ usage: ringcheck fuzz [TARGET...] [--time DURATION] [--jobs N] [--out DIR]
 Writes DIR/fuzz-report.json and DIR/fuzz-report.md; keeps each target's
 corpus in DIR/corpus/TARGET and each distinct crash in DIR/crashes/ID/
 (input, minimized input, log, reproducer).
-Exit status: 0 no new crash, 1 a new crash, 2 the job could not run.
+Exit status: 0 no new crash, 1 a new crash, 2 the job could not run, 64 bad usage.
 TXT
 }
 
 die() { echo "ringcheck fuzz: $*" >&2; exit 2; }
+usage_error() { echo "ringcheck fuzz: $*" >&2; exit 64; }
 
 to_seconds() {
   case "$1" in
@@ -37,12 +38,13 @@ to_seconds() {
   esac
 }
 
-json_string() {  # a JSON string literal for $1
-  local s=${1//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\t'/ }
-  s=${s//$'\n'/ }
-  printf '"%s"' "$s"
+tsv() {  # one line of tab-separated fields for fuzz_report.py (tabs and newlines in a field become spaces)
+  local field out=""
+  for field in "$@"; do
+    field=${field//$'\t'/ }
+    out+="${out:+$'\t'}${field//$'\n'/ }"
+  done
+  printf '%s\n' "$out"
 }
 
 targets=()
@@ -53,19 +55,19 @@ use_known=1
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
-    --time) [ $# -ge 2 ] || die "--time needs a duration."; total_time=$(to_seconds "$2") || die "cannot read --time '$2' (use 600, 600s, 10m or 1h)."; shift 2 ;;
-    --jobs) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die "--jobs needs a positive number."; jobs=$2; shift 2 ;;
-    --out) [ $# -ge 2 ] || die "--out needs a directory."; out=$2; shift 2 ;;
+    --time) [ $# -ge 2 ] || usage_error "--time needs a duration."; total_time=$(to_seconds "$2") || usage_error "cannot read --time '$2' (use 600, 600s, 10m or 1h)."; shift 2 ;;
+    --jobs) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "--jobs needs a positive number."; jobs=$2; shift 2 ;;
+    --out) [ $# -ge 2 ] || usage_error "--out needs a directory."; out=$2; shift 2 ;;
     --no-known) use_known=0; shift ;;
     sqe|register|setup) targets+=("$1"); shift ;;
-    *) die "unknown argument '$1' (see --help)." ;;
+    *) usage_error "unknown argument '$1' (see --help)." ;;
   esac
 done
 [ ${#targets[@]} -gt 0 ] || targets=(sqe register setup)
 if [ ! -f WORKSPACE ] || [ ! -f fuzz/nightly.sh ]; then die "run me from the repository root."; fi
 command -v bazel >/dev/null || die "bazel is not installed."
 command -v clang-14 >/dev/null || die "clang-14 is not installed (apt-get install clang-14 libfuzzer-14-dev)."
-[ "$total_time" -ge "${#targets[@]}" ] || die "--time is too short for ${#targets[@]} targets."
+[ "$total_time" -ge "${#targets[@]}" ] || usage_error "--time is too short for ${#targets[@]} targets."
 per_target=$(( total_time / ${#targets[@]} ))
 known=""
 if [ "$use_known" -eq 1 ] && [ -f fuzz/known-findings ]; then
@@ -100,9 +102,10 @@ mkdir -p "$out/crashes"
 index="$out/crashes/index.tsv"  # id <TAB> first seen <TAB> key
 touch "$index"
 new_crashes=0
-targets_json=""
-md_rows=""
-md_summary=""
+targets_tsv="$out/.targets.tsv"
+crashes_tsv="$out/.crashes.tsv"
+: >"$targets_tsv"
+: >"$crashes_tsv"
 
 for t in "${targets[@]}"; do
   echo "== fuzzing $t for ${per_target}s with $jobs job(s)"
@@ -140,7 +143,6 @@ for t in "${targets[@]}"; do
   growth=$(awk '{ for (i = 4; i <= NF; i++) if ($i ~ /^fds=/) { split($i, a, "="); if (!($2 in first)) first[$2] = a[2]; if (a[2] - first[$2] > g) g = a[2] - first[$2] } }
                 END { print g + 0 }' "$stats")
 
-  crashes_json=""
   seen_ids=""
   examined=0
   for art in "$work"/artifacts/crash-* "$work"/artifacts/timeout-* "$work"/artifacts/oom-*; do
@@ -183,45 +185,23 @@ for t in "${targets[@]}"; do
     dir="$out/crashes/$id"
     first_seen=$(awk -F'\t' -v i="$id" '$1 == i { print $2; exit }' "$index")
     repro="$dir/repro.cc"; [ -f "$repro" ] || repro="$dir/repro.sh"
-    entry="{\"id\":$(json_string "$id"),\"oracle\":$(json_string "${key% | *}"),\"first_seen\":$(json_string "$first_seen"),\"input\":$(json_string "$dir/minimized"),\"reproducer\":$(json_string "$repro")}"
     case " $seen_ids " in
       *" $id "*) ;;
       *)
         seen_ids+=" $id"
-        crashes_json="${crashes_json:+$crashes_json,}$entry"
-        md_rows+="| $t | \`$id\` | ${key% | *} | $first_seen | ${repro#"$out"/} |"$'\n'
+        tsv "$t" "$id" "${key% | *}" "$first_seen" "$dir/minimized" "$repro" >>"$crashes_tsv"
         ;;
     esac
   done
   # Private directories of replays and minimizations that ended by a crash.
   rm -rf "$work"/ringcheck-fuzz-*
-  targets_json="${targets_json:+$targets_json,}{\"name\":\"$t\",\"runs\":$runs,\"execs_per_s\":$execs_per_s,\"sqes_per_s\":$sqes_per_s,\"features\":$features,\"corpus_size\":$corpus_size,\"duration_s\":$duration,\"fds_at_1m\":$(json_string "$fds_1m"),\"fds_at_end\":$(json_string "$fds_end"),\"fd_growth_within_a_process\":$growth,\"crashes\":[${crashes_json}]}"
-  md_summary+="| $t | $runs | $execs_per_s | $sqes_per_s | $features | $corpus_size | ${fds_1m:-n/a} | ${fds_end:-n/a} | $growth |"$'\n'
+  tsv "$t" "$runs" "$execs_per_s" "$sqes_per_s" "$features" "$corpus_size" "$duration" "$fds_1m" "$fds_end" "$growth" >>"$targets_tsv"
 done
 
 duration_s=$(( $(date +%s) - start_s ))
-printf '{"schema":"ringcheck.fuzz/1","started":"%s","duration_s":%d,"kernel":%s,"known_findings_stepped_around":%s,"targets":[%s]}\n' \
-  "$started" "$duration_s" "$(json_string "$(uname -r)")" "$(json_string "$known")" "$targets_json" >"$out/fuzz-report.json.tmp"
-mv "$out/fuzz-report.json.tmp" "$out/fuzz-report.json"
-{
-  echo "# ringcheck fuzz report"
-  echo
-  echo "Started $started on kernel $(uname -r), ${duration_s}s in all, $new_crashes new crash(es)."
-  echo
-  echo "Known findings stepped around (fuzz/known-findings): ${known:-none}."
-  echo
-  echo "| target | runs | execs/s | SQEs/s | features | corpus | fds/rings at 1 min | at end | fd growth in a process |"
-  echo "|---|---|---|---|---|---|---|---|---|"
-  printf '%s' "${md_summary:-}"
-  echo
-  if [ -n "$md_rows" ]; then
-    echo "| target | crash | oracle | first seen | reproducer |"
-    echo "|---|---|---|---|---|"
-    printf '%s' "$md_rows"
-  else
-    echo "No crashes."
-  fi
-} >"$out/fuzz-report.md"
+python3 fuzz/fuzz_report.py "$out" "$started" "$duration_s" "$(uname -r)" "$known" "$new_crashes" \
+  "$targets_tsv" "$crashes_tsv" || die "cannot write the fuzz report in $out."
+rm -f "$targets_tsv" "$crashes_tsv"
 echo "== report: $out/fuzz-report.md, $out/fuzz-report.json"
 [ "$new_crashes" -eq 0 ] || exit 1
 exit 0
