@@ -1,8 +1,5 @@
 """The project's macros: conformance suites and libraries share one setup."""
 
-def ringcheck_cc_library(name, **kwargs):
-    native.cc_library(name = name, **kwargs)
-
 # Attributes a suite may set that its guest twin (a cc_binary) takes too.
 _TWIN_ATTRS = ["copts", "defines", "local_defines", "includes", "linkopts", "malloc", "nocopts"]
 

@@ -4,8 +4,6 @@
 #ifndef RINGCHECK_HARNESS_FEATURES_H_
 #define RINGCHECK_HARNESS_FEATURES_H_
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -52,7 +50,8 @@ std::string SetupFlagsString(uint32_t flags);
 }  // namespace ringcheck
 
 // Skips the current test with "unsupported:<id>" unless the running kernel has
-// the feature. Use at the top of a test (or in SetUp).
+// the feature, and records that the test exercises it. Use at the top of a
+// test (or in SetUp); needs <gtest/gtest.h>, which every test has.
 #define REQUIRE_FEATURE(id)                                     \
   do {                                                          \
     ::ringcheck::NoteFeatureUse(id);                            \
