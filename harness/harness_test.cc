@@ -13,9 +13,12 @@
 #include "harness/errno_names.h"
 #include "harness/expectations.h"
 #include "harness/features.h"
+#include "harness/facts.h"
 #include "harness/fd.h"
+#include "harness/in_child.h"
 #include "harness/json.h"
 #include "harness/kernel_log.h"
+#include "harness/matchers.h"
 
 namespace ringcheck {
 namespace {
@@ -50,6 +53,75 @@ TEST(Expectations, GlobsOnKernelAndTest) {
   EXPECT_EQ(e.Find("5.10.0-32-amd64", "CloneBuffers.Busy")->reason, "older kernel (rule C26)");
   EXPECT_EQ(e.Find("6.1.0", "CloneBuffers.Busy"), nullptr);
   EXPECT_EQ(e.Find("5.10.0", "Other.Busy"), nullptr);
+}
+
+TEST(Expectations, FeatureConditionsAndFlaky) {
+  if (!Caps().usable()) GTEST_SKIP() << "unsupported:io_uring";
+  std::string path = ScratchDir() + "/ringcheck-expect2-" + std::to_string(getpid()) + ".txt";
+  {
+    std::ofstream f(path);
+    f << "has:op_nop  A.Has  the probe lists NOP\n"
+      << "lacks:op_nop  A.Lacks  never on a kernel with io_uring\n"
+      << "*,has:op_nop  A.Flaky  flaky a race (rule N1)\n"
+      << "has:no_such_feature  A.Bad  an unknown feature is refused\n";
+  }
+  Expectations e;
+  e.LoadFile(path);
+  unlink(path.c_str());
+  EXPECT_EQ(e.size(), 3u);
+  ASSERT_EQ(e.errors().size(), 1u);
+  EXPECT_NE(e.errors()[0].find("unknown feature"), std::string::npos) << e.errors()[0];
+  EXPECT_NE(e.Find("6.18.0", "A.Has"), nullptr);
+  EXPECT_EQ(e.Find("6.18.0", "A.Lacks"), nullptr);
+  const Expectation* flaky = e.Find("6.18.0", "A.Flaky");
+  ASSERT_NE(flaky, nullptr);
+  EXPECT_TRUE(flaky->flaky);
+  EXPECT_EQ(flaky->reason, "a race (rule N1)");
+}
+
+TEST(Facts, FailedChecksKeepRuleExpectedAndActual) {
+  TakeFacts();
+  NoteFailedCheck({"C5", "-EBUSY", "0", "call()"});
+  NoteRules("C5 C6");
+  NoteFeatures("op_nop op_nop");
+  TestFacts f = TakeFacts();
+  EXPECT_EQ(f.rules, (std::vector<std::string>{"C5", "C6"}));
+  EXPECT_EQ(f.features, (std::vector<std::string>{"op_nop"}));
+  ASSERT_EQ(f.failed.size(), 1u);
+  EXPECT_EQ(f.failed[0].expected, "-EBUSY");
+  EXPECT_TRUE(TakeFacts().failed.empty());
+}
+
+TEST(InChild, HandsBackValuesFailuresAndSkips) {
+  ChildRun ok = InChild([](ChildChannel& c) { c.Put(3, -EEXIST); });
+  EXPECT_TRUE(ChildRanCleanly(ok)) << ok.Describe();
+  EXPECT_EQ(ok.Value(3), -EEXIST);
+  EXPECT_FALSE(ok.Has(4));
+
+  ChildRun failed = InChild([](ChildChannel&) { EXPECT_RESULT(0, -EBUSY, "C5"); });
+  EXPECT_FALSE(ChildRanCleanly(failed));
+  ASSERT_EQ(failed.failures.size(), 1u);
+  EXPECT_NE(failed.failures[0].find("expected -EBUSY, got 0 (rule C5)"), std::string::npos)
+      << failed.failures[0];
+
+  ChildRun asserted = InChild([](ChildChannel& c) {
+    ASSERT_EQ(1, 2);
+    c.Put(0, 1);  // not reached
+  });
+  EXPECT_FALSE(asserted.Has(0));
+  EXPECT_EQ(asserted.failures.size(), 1u);
+
+  ChildRun skipped = InChild([](ChildChannel&) { GTEST_SKIP() << "environment:test"; });
+  EXPECT_TRUE(skipped.finished);
+  EXPECT_EQ(skipped.skip_reason, "environment:test");
+
+  ChildRun crashed = InChild([](ChildChannel&) { TouchByte(nullptr); });
+  EXPECT_FALSE(ChildRanCleanly(crashed));
+  EXPECT_TRUE(crashed.outcome.KilledBy(SIGSEGV)) << crashed.Describe();
+
+  ChildRun hung = InChild([](ChildChannel&) { pause(); }, std::chrono::milliseconds(100));
+  EXPECT_EQ(hung.outcome.kind, ChildOutcome::kTimedOut);
+  EXPECT_FALSE(hung.finished);
 }
 
 TEST(KernelLog, RecognisesProblems) {
