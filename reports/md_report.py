@@ -111,6 +111,9 @@ def _kernel_section(k):
                 f"tests {vm.get('tests_s')} s, overhead {vm.get('overhead_s')} s; {vm.get('rdma', '')}", ""]
         if vm.get("message"):
             out += [f"**{_esc(vm['message'])}**", ""]
+        for b in vm.get("earlier_boots", []):
+            out += [f"An earlier boot of this kernel died before its userspace started and it was booted "
+                    f"once more: {_esc(b.get('message', b.get('status')))}", ""]
     out += [f"| suite | total | {VERDICT_COLUMNS} |", f"|---|---|{VERDICT_RULE}"]
     for name, c in sorted(k["suites"].items()):
         out.append(f"| {name} | {sum(c.values())} | " + " | ".join(str(c[v]) for v in results.VERDICTS) + " |")

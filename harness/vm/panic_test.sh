@@ -28,3 +28,23 @@ assert "nop_test" in errors, "the binary that never ran is not an ERROR"
 assert k["health"]["red"], "a panic must turn kernel health red"
 print("panic reported as ERROR with the console excerpt; kernel health red")
 PY
+
+# A kernel that dies before its userspace starts (here: no init to run) is
+# booted once more, both outcomes are kept, and only then is it an ERROR.
+out=${TEST_TMPDIR:-/tmp}/no-userspace
+rm -rf "$out"
+rc=0
+msg=$(python3 "$runfiles/harness/vm/boot.py" --kernel "$1" --initrd "$2" --out "$out" --accel tcg \
+  --label early --suite nop_test --boot-timeout 60 --append "rdinit=/no/such/init panic=-1" 2>&1) || rc=$?
+echo "$msg"
+[[ $rc == 6 ]] || { echo "FAIL: boot.py exited $rc, want 6"; exit 1; }
+[[ $msg == *"before its userspace started"*"booting it once more"* ]] ||
+  { echo "FAIL: boot.py did not say it boots again"; exit 1; }
+python3 - "$out/run.json" <<'PY'
+import json, sys
+vm = json.load(open(sys.argv[1]))["vm"]
+assert vm["status"] != "ok", vm["status"]
+assert len(vm.get("earlier_boots", [])) == 1, vm.get("earlier_boots")
+assert vm["earlier_boots"][0]["console_excerpt"], "the first boot's console is kept"
+print(f"died before userspace twice: {vm['status']}, first boot kept ({vm['earlier_boots'][0]['status']})")
+PY

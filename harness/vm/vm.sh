@@ -218,6 +218,10 @@ for k in "${kernels[@]}"; do
   esac
   [[ -d $staged ]] || die $EXIT_CANNOT_RUN "$k: the guest left no results"
   release=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kernel_release"])' "$staged/run.json")
+  # A kernel that never said its release (an image that died before its
+  # userspace): name the directory after the image and the time, so it is
+  # never taken for the results of a later run of the same kernel.
+  [[ $release != unknown ]] || release="$(basename "$image")-$(date -u +%Y%m%dT%H%M%SZ)"
   dest=$out/$release
   install_results "$staged" "$dest" || die $EXIT_CANNOT_RUN "cannot move the earlier $dest aside"
   rc=0
