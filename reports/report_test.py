@@ -159,6 +159,18 @@ class ReportTest(Fixture):
         self.assertEqual(out.strip(), "io_uring_setup fails with -EPERM: kernel.io_uring_disabled is 2, "
                                       "which disables io_uring for everyone")
 
+    def test_stress_lists_verdicts_that_changed(self):
+        root = os.path.join(self.root, "stress")
+        os.makedirs(root)
+        make_results(root, "host-1", "6.18.0", {"nop_test": [end("Nop.A", "PASS"), end("Nop.B", "PASS")]})
+        make_results(root, "host-2", "6.18.0", {"nop_test": [end("Nop.A", "PASS"), end("Nop.B", "FAIL")]})
+        rc, out, _ = run(os.path.join(HERE, "stress.py"), root)
+        self.assertEqual(rc, 1)
+        with open(os.path.join(root, "stress.json")) as f:
+            k = json.load(f)["kernels"]["6.18.0"]
+        self.assertEqual(k["changed"], {"nop_test:Nop.B": ["PASS", "FAIL"]})
+        self.assertEqual(k["failing"], 1)
+
     def test_backports_are_found(self):
         _, rep, _ = self.report(self.old)
         kinds = {(d["feature"], d["kind"]) for d in rep["disagreements"]}
