@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <regex>
 #include <sstream>
 
 namespace ringcheck {
@@ -38,8 +39,15 @@ void NoteFeatures(const std::string& ids) {
 }
 
 void NoteFailedCheck(FailedCheck check) {
+  // A check's rule text may say more than the id ("C5: sparse table"): only
+  // what looks like a rule id joins the test's rules.
+  static const std::regex kId(R"(\b([A-Z][0-9]+|[A-Z]\.[0-9]+:F_[A-Z0-9_]+)\b)");
+  std::string ids;
+  for (std::sregex_iterator it(check.rule.begin(), check.rule.end(), kId), end; it != end; ++it) {
+    ids += (*it)[1].str() + " ";
+  }
   std::lock_guard<std::mutex> hold(Lock());
-  if (!check.rule.empty()) AddWords(check.rule, &Current().rules);
+  AddWords(ids, &Current().rules);
   Current().failed.push_back(std::move(check));
 }
 

@@ -11,7 +11,7 @@
 namespace ringcheck {
 
 struct FailedCheck {
-  std::string rule;        // "C5"; may be empty
+  std::string rule;        // what the check named: "C5", "C5: sparse table"; may be empty
   std::string expected;    // "-EBUSY", "an error", "success"
   std::string actual;      // "0"
   std::string expression;  // the C++ expression that was checked

@@ -81,7 +81,7 @@ TEST(Expectations, FeatureConditionsAndFlaky) {
 
 TEST(Facts, FailedChecksKeepRuleExpectedAndActual) {
   TakeFacts();
-  NoteFailedCheck({"C5", "-EBUSY", "0", "call()"});
+  NoteFailedCheck({"C5: sparse table", "-EBUSY", "0", "call()"});
   NoteRules("C5 C6");
   NoteFeatures("op_nop op_nop");
   TestFacts f = TakeFacts();
