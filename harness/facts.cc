@@ -51,6 +51,11 @@ void NoteFailedCheck(FailedCheck check) {
   Current().failed.push_back(std::move(check));
 }
 
+void NoteObservation(const std::string& what) {
+  std::lock_guard<std::mutex> hold(Lock());
+  if (Current().observations.size() < 20) Current().observations.push_back(what);
+}
+
 TestFacts TakeFacts() {
   std::lock_guard<std::mutex> hold(Lock());
   TestFacts out = std::move(Current());

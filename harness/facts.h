@@ -21,12 +21,17 @@ struct TestFacts {
   std::vector<std::string> rules;     // ids, each once, in first-seen order
   std::vector<std::string> features;  // feature ids, each once
   std::vector<FailedCheck> failed;
+  // Kernel behaviour the harness worked around while the test ran (so it
+  // is never silent): "a timed wait on an SQPOLL ring returned -ETIME after
+  // 0 ms of 5000".
+  std::vector<std::string> observations;
 };
 
 // Thread-safe: checks made on helper threads count for the running test.
 void NoteRules(const std::string& space_separated_ids);
 void NoteFeatures(const std::string& space_separated_ids);
 void NoteFailedCheck(FailedCheck check);
+void NoteObservation(const std::string& what);
 
 // The facts gathered since the last call (the recorder calls it when a test
 // starts and when it ends).

@@ -171,6 +171,11 @@ void Recorder::OnTestEnd(const ::testing::TestInfo& info) {
   w.Key("features").BeginArray();
   for (const std::string& f : facts.features) w.String(f);
   w.EndArray();
+  if (!facts.observations.empty()) {
+    w.Key("observations").BeginArray();
+    for (const std::string& o : facts.observations) w.String(o);
+    w.EndArray();
+  }
   w.Key("checks").BeginArray();
   for (const FailedCheck& c : facts.failed) {
     w.BeginObject().Field("rule", c.rule).Field("expected", c.expected);

@@ -130,6 +130,11 @@ def _kernel_section(k):
     if unexpected:
         out += ["### Listed deviations that did not happen (XPASS: fix or remove the entry)", ""]
         out += [f"- {t['name']}: {_esc(t['reason'])}" for t in unexpected] + [""]
+    observed = [t for t in k["tests"] if t.get("observations")]
+    if observed:
+        out += ["### Kernel behaviour the harness worked around", "",
+                "Not verdicts: the tests below went on past what the kernel did, and say so.", ""]
+        out += [f"- {t['name']}: {_esc('; '.join(t['observations'][:3]))}" for t in observed[:30]] + [""]
     out += ["### Setup flags this kernel refuses", ""]
     out += [f"- IORING_SETUP_{n}: {r}" for n, r in k["refused_setup_flags"].items()] or ["- none"]
     out.append("")

@@ -125,7 +125,7 @@ def _error_test(binary, name, message, log=()):
     return {"binary": binary, "name": name, "suite": name.rsplit(".", 1)[0], "param": None,
             "verdict": "ERROR", "reason": "", "rules": [], "messages": [message],
             "duration_ms": 0, "kernel_log": list(log), "features": [], "checks": [],
-            "expectation": ""}
+            "observations": [], "expectation": ""}
 
 
 def _describe_exit(code):
@@ -173,6 +173,7 @@ def load(directory):
                     "kernel_log": e.get("kernel_log", []),
                     "features": e.get("features", []),
                     "checks": e.get("checks", []),
+                    "observations": e.get("observations", []),
                     "expectation": e.get("expectation", ""),
                 })
             elif kind == "program_start":
