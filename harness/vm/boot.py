@@ -54,7 +54,10 @@ PANIC = _Problems()
 
 
 def qemu_command(args, initrd, console, data):
-    append = ["console=ttyS0", "panic=-1", "loglevel=4", f"ringcheck.timeout={args.timeout}"]
+    # hugepages: a few 2 MiB pages reserved at boot, so the tests that need
+    # huge pages (NO_MMAP rings with liburing 2.9's memory, hugetlb ranges
+    # for MADV_DONTFORK) run in every guest instead of SKIPping.
+    append = ["console=ttyS0", "panic=-1", "loglevel=4", "hugepages=16", f"ringcheck.timeout={args.timeout}"]
     if args.mode == "ping":
         append.append("ringcheck.mode=ping")
     append += args.append.split()
