@@ -32,14 +32,16 @@ Runs every conformance suite on the running kernel and writes one results
 directory (default: results/<kernel release>) with the gtest verdicts, the
 capability snapshot, kernel health, and report.json / report.md.
 
+Suite binaries run N at a time (default 4: their tests mostly wait on the
+kernel, not on a core); a suite tagged run_alone runs with nothing beside it.
 An existing DIR is kept: it is renamed to DIR.<its time> first.
 
-Exit status: 0 nothing FAILed or ERRORed, 1 something did, 2 could not run
-(io_uring disabled, build failure, unwritable output), 64 bad usage.
+Exit status: 0 nothing FAILed, XPASSed or ERRORed, 1 something did, 2 could
+not run (io_uring unavailable, build failure, unwritable output), 64 bad usage.
 EOF
 }
 
-out="" jobs=2 filter="*"
+out="" jobs=4 filter="*"
 while (($# > 0)); do
   case "$1" in
     --out)
