@@ -110,6 +110,7 @@ void RingTest::SetUp() {
            << SetupFlagsString(GetParam().SetupFlags())
            << " although the kernel accepts each of them alone";
   }
+  SetUpRing();
 }
 
 }  // namespace ringcheck

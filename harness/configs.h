@@ -36,10 +36,13 @@ std::string UnsupportedReason(const RingConfig& config);
 int CreateRingForTest(const RingConfig& config, std::unique_ptr<Ring>* out,
                       std::string* why_skip);
 
-// Fixture for tests over the whole matrix.
+// Fixture for tests over the whole matrix. A fixture that needs more than
+// the ring overrides SetUpRing(), which runs only once the ring exists (not
+// after a SKIP or a failed setup), instead of repeating that check in SetUp.
 class RingTest : public ::testing::TestWithParam<RingConfig> {
  protected:
   void SetUp() override;
+  virtual void SetUpRing() {}
   Ring& ring() { return *ring_; }
   std::unique_ptr<Ring> ring_;
 };

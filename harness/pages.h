@@ -8,10 +8,43 @@
 
 #include <cstddef>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 namespace ringcheck {
 
 inline size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+
+// The default huge page size (Hugepagesize in /proc/meminfo), 0 if none.
+inline size_t HugePageSize() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  size_t kib = 0;
+  while (meminfo >> key) {
+    if (key == "Hugepagesize:" && meminfo >> kib) return kib * 1024;
+  }
+  return 0;
+}
+
+// One mapped page that can be neither read nor written (PROT_NONE): an
+// address the kernel must refuse with -EFAULT, unmapped on destruction.
+class InaccessiblePage {
+ public:
+  InaccessiblePage() {
+    void* p = mmap(nullptr, PageSize(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    addr_ = p == MAP_FAILED ? nullptr : p;
+  }
+  ~InaccessiblePage() {
+    if (addr_ != nullptr) munmap(addr_, PageSize());
+  }
+  InaccessiblePage(const InaccessiblePage&) = delete;
+  InaccessiblePage& operator=(const InaccessiblePage&) = delete;
+  bool ok() const { return addr_ != nullptr; }
+  void* get() const { return addr_; }
+
+ private:
+  void* addr_ = nullptr;
+};
 
 class Pages {
  public:

@@ -13,6 +13,11 @@
 
 namespace ringcheck {
 
+// How long a test waits before it concludes that no further CQE is coming
+// (the absence checks: a skipped CQE, a cancelled link). A CQE that the
+// kernel posts later than this is missed, never mistaken.
+constexpr std::chrono::milliseconds kNoMoreCqes(50);
+
 // How the SQ/CQ rings and the SQE array get their memory.
 enum class Mapping {
   kKernel,          // the kernel allocates, liburing mmaps (the classic way)
