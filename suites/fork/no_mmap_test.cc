@@ -71,8 +71,8 @@ TEST(NoMmap, MmapOfSqRingIsRefusedLikeAnOffsetWithoutRegion) {
   ASSERT_TRUE(no_region == -ENOMEM || no_region == -EINVAL)
       << "mmap at an offset without a region gave " << ResultName(no_region)
       << ", neither -ENOMEM nor -EINVAL (rule A13)";
-  EXPECT_RESULT(MmapRingAt(ring->fd(), IORING_OFF_SQ_RING), no_region, "A13: SQ ring");
-  EXPECT_RESULT(MmapRingAt(ring->fd(), IORING_OFF_SQES), no_region, "A13: SQE array");
+  EXPECT_RESULT(MmapRingAt(ring->fd(), IORING_OFF_SQ_RING), no_region, "A13") << " (SQ ring)";
+  EXPECT_RESULT(MmapRingAt(ring->fd(), IORING_OFF_SQES), no_region, "A13") << " (SQE array)";
 }
 
 }  // namespace
