@@ -1,7 +1,7 @@
 // A child of fork() and the ring it inherits without io_uring_ring_dontfork:
 // the fd, the shared ring memory, and what the kernel lets the child do with
 // them (io_uring(7), io_uring_ring_dontfork(3); rules A22-A29 of
-// spec/semantics.md).
+// spec/fork.md).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <liburing.h>

@@ -1,6 +1,6 @@
 // io_uring_ring_dontfork(3) as a call: its errors, its idempotence, and the
-// memory a ring uses that it does not cover (rules A1, A3, A5, A6, A9 and the
-// "ranges not covered" list under A7 in spec/semantics.md).
+// memory a ring uses that it does not cover (rules A1, A2, A3, A5, A6 and A9
+// of spec/fork.md).
 #include <gtest/gtest.h>
 #include <liburing.h>
 #include <sys/uio.h>
@@ -86,7 +86,7 @@ TEST(RingDontfork, NoMmapHugePageSqeArrayIsEinval) {
   EXPECT_RESULT(io_uring_ring_dontfork(ring->get()), -EINVAL, "A9");
 }
 
-// Not covered (spec list under A7): a provided-buffer ring from
+// Not covered (rule A2): a provided-buffer ring from
 // io_uring_setup_buf_ring is the application's own mapping; dontfork
 // advises only the SQE array and the rings (A2), so the child keeps it.
 TEST(RingDontfork, BufferRingStaysReadableInChild) {
@@ -108,7 +108,7 @@ TEST(RingDontfork, BufferRingStaysReadableInChild) {
   EXPECT_TRUE(FaultsInChild(ring->get()->sq.sqes)) << "control: SQEs (rule A2)";
 }
 
-// Not covered (spec list under A7): registered buffers are the
+// Not covered (rule A2): registered buffers are the
 // application's memory; they stay in the child.
 TEST(RingDontfork, RegisteredBufferStaysReadableInChild) {
   RINGCHECK_RULE("A2");

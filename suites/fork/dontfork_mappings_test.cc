@@ -1,6 +1,6 @@
 // io_uring_ring_dontfork(3) under each way a ring can be mapped: what the
 // child of a fork() still has, and what it has lost (rules A2-A4, A8, A10,
-// A18, A24 of spec/semantics.md).
+// A18, A24 of spec/fork.md).
 //
 // The function madvises at most three ranges: the SQE array, the SQ ring and,
 // when it is a separate mapping, the CQ ring, each as long as liburing

@@ -1,6 +1,6 @@
 // MADV_DONTFORK / MADV_DOFORK themselves, the mechanism under
 // io_uring_ring_dontfork(3) and ibv_fork_init(3) (madvise(2); rules A14-A21
-// of spec/semantics.md).
+// of spec/fork.md).
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
@@ -11,6 +11,7 @@
 #include "harness/capabilities.h"
 #include "harness/child_probe.h"
 #include "harness/configs.h"
+#include "harness/errno_names.h"
 #include "harness/matchers.h"
 #include "harness/pages.h"
 #include "suites/fork/vma_flags.h"
@@ -152,22 +153,61 @@ TEST(Madvise, HugetlbPartialRangeIsEinval) {
   munmap(p, huge);
 }
 
-// A21: ring mappings are inserted page by page with only VM_DONTEXPAND, so
-// MADV_DOFORK undoes io_uring_ring_dontfork. Kernels that map the rings
-// with remap_pfn_range mark them VM_IO, and then A19 applies instead: the
-// test follows the flag the running kernel shows.
-TEST(Madvise, RingMappingDoforkFollowsVmIo) {
+// VM_SPECIAL is VM_IO, VM_DONTEXPAND, VM_PFNMAP or VM_MIXEDMAP: in smaps
+// "io", "de", "pf", "mm".
+bool IsSpecial(const Vma& v) { return v.Has("io") || v.Has("de") || v.Has("pf") || v.Has("mm"); }
+
+// Whether this kernel refuses MADV_DOFORK on every VM_SPECIAL mapping (7.x)
+// rather than on VM_IO ones only (A19). Asked of [vdso], the one special
+// mapping every process has that is VM_DONTEXPAND and not VM_IO: DOFORK on
+// it changes nothing where it is allowed (it was never DONTFORK). nullopt
+// when there is no such [vdso] here.
+std::optional<bool> DoforkRefusedOnSpecialMappings() {
+  std::optional<Vma> vdso = VmaNamed("[vdso]");
+  if (!vdso || vdso->Has("io") || !vdso->Has("de")) return std::nullopt;
+  long ret = Advise(reinterpret_cast<void*>(vdso->start), vdso->end - vdso->start, MADV_DOFORK);
+  if (ret != 0 && ret != -EINVAL) return std::nullopt;
+  return ret == -EINVAL;
+}
+
+// A19: DOFORK on a special mapping that is not VM_IO is either allowed
+// (0) or, from 7.x, refused with -EINVAL like VM_IO; nothing else.
+TEST(Madvise, DoforkOnVdsoIsZeroOrEinval) {
+  RINGCHECK_RULE("A19");
+  std::optional<Vma> vdso = VmaNamed("[vdso]");
+  if (!vdso) GTEST_SKIP() << "environment:vdso (no [vdso] mapping in this process)";
+  ASSERT_TRUE(vdso->Has("de")) << "[vdso] is not VM_DONTEXPAND (rule A19)";
+  ASSERT_FALSE(vdso->Has("io")) << "[vdso] is VM_IO (rule A19)";
+  long ret = Advise(reinterpret_cast<void*>(vdso->start), vdso->end - vdso->start, MADV_DOFORK);
+  EXPECT_TRUE(ret == 0 || ret == -EINVAL)
+      << "MADV_DOFORK on [vdso] gave " << ResultName(ret) << " (rule A19)";
+}
+
+// A21: the ring mapping is VM_DONTEXPAND (and VM_MIXEDMAP where the pages
+// are inserted one by one, VM_IO where remap_pfn_range maps them). DOFORK
+// on it is refused (-EINVAL, so io_uring_ring_dontfork cannot be undone)
+// exactly when A19 refuses it: the mapping is VM_IO, or this kernel refuses
+// every special mapping, as the [vdso] probe tells. Otherwise it returns 0
+// and the child sees the rings again.
+TEST(Madvise, RingMappingDoforkFollowsSpecialMappingCheck) {
   RINGCHECK_RULE("A19 A21");
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
+  std::optional<bool> special_refused = DoforkRefusedOnSpecialMappings();
+  if (!special_refused) {
+    GTEST_SKIP() << "environment:vdso (no [vdso] mapping that is VM_DONTEXPAND only to probe with)";
+  }
   io_uring* r = ring->get();
   ASSERT_RESULT(io_uring_ring_dontfork(r), 0, "A21");
   ASSERT_TRUE(FaultsInChild(r->sq.khead)) << "before MADV_DOFORK (rule A24)";
   std::optional<Vma> vma = VmaContaining(r->sq.ring_ptr);
   if (!vma) GTEST_SKIP() << "environment:proc_smaps (/proc/self/smaps unreadable)";
+  EXPECT_TRUE(vma->Has("de")) << "ring mapping is not VM_DONTEXPAND (rule A21)";
+  const bool refused = vma->Has("io") || (*special_refused && IsSpecial(*vma));
   long ret = Advise(r->sq.ring_ptr, r->sq.ring_sz, MADV_DOFORK);
-  if (vma->Has("io")) {
-    EXPECT_RESULT(ret, -EINVAL, "A19");
-    EXPECT_TRUE(FaultsInChild(r->sq.khead)) << "VM_IO ring mapping (rule A19)";
+  if (refused) {
+    EXPECT_RESULT(ret, -EINVAL, "A19")
+        << (vma->Has("io") ? " (VM_IO ring mapping)" : " (special mappings refuse DOFORK here)");
+    EXPECT_TRUE(FaultsInChild(r->sq.khead)) << "DOFORK refused, rings still DONTFORK (rule A19)";
   } else {
     EXPECT_RESULT(ret, 0, "A21");
     EXPECT_TRUE(ReadableInChild(r->sq.khead)) << "rule A21";

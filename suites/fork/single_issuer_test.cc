@@ -1,7 +1,7 @@
 // Rings bound to one task (IORING_SETUP_SINGLE_ISSUER, DEFER_TASKRUN) and
 // task-private state (the registered ring table) seen from a forked child
 // (io_uring_setup(2), io_uring_register(2), io_uring_enter(2); rules A31-A37
-// of spec/semantics.md).
+// of spec/fork.md).
 #include <gtest/gtest.h>
 #include <liburing.h>
 

@@ -56,4 +56,8 @@ std::optional<Vma> FirstVmaWithFlag(const std::string& flag) {
   return FindVma([&flag](const Vma& v) { return v.Has(flag); });
 }
 
+std::optional<Vma> VmaNamed(const std::string& name) {
+  return FindVma([&name](const Vma& v) { return v.name == name; });
+}
+
 }  // namespace ringcheck

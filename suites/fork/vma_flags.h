@@ -24,6 +24,8 @@ struct Vma {
 std::optional<Vma> VmaContaining(const void* addr);
 // The first mapping of this process whose VmFlags include `flag`.
 std::optional<Vma> FirstVmaWithFlag(const std::string& flag);
+// The first mapping of this process with this name ("[vdso]").
+std::optional<Vma> VmaNamed(const std::string& name);
 
 }  // namespace ringcheck
 

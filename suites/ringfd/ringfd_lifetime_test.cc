@@ -108,9 +108,9 @@ TEST(RingFdLifetime, ThreadExitReleasesItsSlots) {
 // B17: exec empties the task's slots. The child registers a ring (whose fd is
 // close-on-exec, so after exec only the slot could hold it) and re-executes
 // this binary, which tries the slot before main(). Exec does more than empty
-// the table: io_uring_cancel_generic frees the whole task context ("for exec
-// all current's requests should be gone, kill tctx"), so the index is
-// -EINVAL (no context, rule B14), not -EBADF (empty slot).
+// the table: io_uring_cancel_generic, called for exec with cancel_all, frees
+// the whole task context, so the index is -EINVAL (no context, rule B14),
+// not -EBADF (empty slot).
 TEST(RingFdLifetime, ExecDropsSlots) {
   RINGCHECK_RULE("B17 B14");
   REQUIRE_FEATURE("enter_registered_ring");

@@ -1,5 +1,5 @@
 // io_uring_setup(2) validation of the params struct and of flag
-// combinations: rules E1-E12, E21-E27 of spec/semantics.md (kernel
+// combinations: rules E1-E12, E21-E27 of spec/setup.md (kernel
 // io_uring.c io_uring_setup / io_uring_sanitise_params, sqpoll.c).
 #include <gtest/gtest.h>
 #include <sys/mman.h>

@@ -1,6 +1,6 @@
 // ibv_dontfork_range / ibv_dofork_range once fork tracking is on: what
 // ibv_reg_mr and ibv_dereg_mr do to the registered pages, seen from a forked
-// child (ibv_fork_init(3); rules F10, F11 of spec/semantics.md).
+// child (ibv_fork_init(3); rules F10, F11 of spec/verbs.md).
 #include <gtest/gtest.h>
 
 #include <functional>

@@ -1,7 +1,7 @@
 // The environment variables of ibv_fork_init(3): RDMAV_FORK_SAFE and
 // IBV_FORK_SAFE, read once at the first ibv_get_device_list, and
 // RDMAV_HUGEPAGES_SAFE, read by ibv_fork_init (rules F6, F9, F10 of
-// spec/semantics.md). Each test is a fresh process with its own environment.
+// spec/verbs.md). Each test is a fresh process with its own environment.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 

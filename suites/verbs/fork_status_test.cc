@@ -1,6 +1,6 @@
 // ibv_is_fork_initialized(3) and ibv_fork_init(3): the fork status and
 // what initialising fork tracking returns (rules F1-F8, F12 of
-// spec/semantics.md). The status depends on whether the kernel reports
+// spec/verbs.md). The status depends on whether the kernel reports
 // copy-on-fork, which the tests ask the kernel themselves.
 #include <gtest/gtest.h>
 #include <sys/resource.h>

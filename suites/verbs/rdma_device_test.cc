@@ -1,7 +1,7 @@
 // Memory registration and fork with a real RDMA device (soft-RoCE will do):
 // ibv_reg_mr marks the registered pages, ibv_dereg_mr unmarks them, and a
 // registration made before ibv_fork_init makes it too late (ibv_fork_init(3);
-// rules F7, F10 of spec/semantics.md). Without a device these SKIP.
+// rules F7, F10 of spec/verbs.md). Without a device these SKIP.
 #include <gtest/gtest.h>
 
 #include <functional>
