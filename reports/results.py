@@ -239,17 +239,3 @@ def load(directory):
         "health": health,
         "fuzz": _read_fuzz(directory),
     }
-
-
-def main(argv):
-    # results.py unfinished FILE.jsonl: the tests a crashed binary never finished.
-    if len(argv) == 3 and argv[1] == "unfinished":
-        for name in unfinished(_read_events(argv[2])):
-            print(name)
-        return 0
-    print("usage: results.py unfinished FILE.jsonl", file=sys.stderr)
-    return 64
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
