@@ -173,6 +173,17 @@ def render(report):
         out += ["## Features that differ between kernels", ""] + _feature_table(report)
     texts = report.get("rule_texts", {})
     out += _cards(report["failures"], "Failures, errors and stale expectations", texts)
+    bugs = report.get("kernel_bugs", [])
+    if bugs:
+        out += ["## Kernel bugs", "",
+                "Known deviations whose expectation names a kernel bug and its cause; each is an XFAIL on "
+                "the kernels listed as affected and a PASS where the bug is fixed.", ""]
+        for c in bugs:
+            affected = ", ".join(a["kernel"] for a in c["affected"])
+            fixed = ", ".join(a["kernel"] for a in c["not_affected"] if a["verdict"] == "PASS") or "none here"
+            out.append(f"- **{_esc(c['name'])}** (rule {_esc(c['rule']) or '-'}): {_esc(c['reason'])} "
+                       f"Affected: {affected}. Fixed: {fixed}.")
+        out.append("")
     out += _cards(report["known_deviations"], "Known deviations (XFAIL)", texts)
     out += _tested_features(report)
     if report.get("uncovered"):

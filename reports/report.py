@@ -96,6 +96,9 @@ def build(kernels, spec_dir=None):
         "rules": matrix.rule_matrix(test_rows, kernels),
         "failures": failures,
         "known_deviations": known,
+        # XFAILs whose expectation calls them a kernel bug (not an older
+        # kernel's different but intended behaviour).
+        "kernel_bugs": [c for c in known if c["reason"].lower().startswith("kernel bug")],
         "uncovered": [{"rule": r, "where": w, "reason": why} for r, (w, why) in sorted(uncovered.items())],
         "rule_texts": rule_texts(named, spec_dir),
         "disagreements": matrix.disagreements(kernels),

@@ -145,6 +145,16 @@ class ReportTest(Fixture):
         self.assertEqual(rep["kernels"][0]["summary"]["XPASS"], 2)
         self.assertEqual({c["name"] for c in rep["failures"]}, {"Nop.Stale", "Nop.Old"})
 
+    def test_kernel_bugs_are_listed_apart(self):
+        d = make_results(self.root, "bugs", "6.18.0", {"net_test": [
+            end("Zc.DrainCompletes", "XFAIL", reason="kernel bug: the notif counts for the drain (io_queue_deferred)"),
+            end("Nop.Older", "XFAIL", reason="5.10 behaves as its era did"),
+        ]})
+        _, rep, _ = self.report(d)
+        self.assertEqual([c["name"] for c in rep["kernel_bugs"]], ["Zc.DrainCompletes"])
+        with open(os.path.join(self.out, "report.md")) as f:
+            self.assertIn("## Kernel bugs", f.read())
+
     def test_rule_texts_come_from_spec(self):
         _, rep, _ = self.report(self.old, self.new)
         self.assertIn("C5", rep["rule_texts"], "the rule a failure names is spelled out")

@@ -11,7 +11,6 @@ that report.py and diff.py share.
 import json
 import os
 import re
-import sys
 
 VERDICTS = ("PASS", "FAIL", "SKIP", "XFAIL", "XPASS", "ERROR")
 # Verdicts that make a run fail: a FAIL, a test that could not finish, and a
