@@ -29,7 +29,7 @@ def guest_binary(name, guest_link = "static", tags = [], **kwargs):
         **kwargs
     )
 
-def conformance_test(name, srcs, deps = [], size = "small", tags = [], guest_link = None, **kwargs):
+def conformance_test(name, srcs, deps = [], data = [], size = "small", tags = [], guest_link = None, **kwargs):
     """A GoogleTest suite run with the ringcheck main (recorder, expectations).
 
     Every conformance test has a size (and so a timeout): a hang is an ERROR,
@@ -57,7 +57,7 @@ def conformance_test(name, srcs, deps = [], size = "small", tags = [], guest_lin
         srcs = srcs,
         size = size,
         deps = all_deps,
-        data = ["//expectations"],
+        data = ["//expectations"] + data,
         tags = tags + ["conformance"],
         **kwargs
     )
