@@ -7,6 +7,7 @@
 #include "harness/capabilities.h"
 #include "harness/errno_names.h"
 #include "harness/features.h"
+#include "harness/hugepages.h"
 #include "harness/uapi.h"
 
 namespace ringcheck {
@@ -94,9 +95,10 @@ int CreateRingForTest(const RingConfig& config, std::unique_ptr<Ring>* out,
   int ret = Ring::Create(config, out);
   if (ret < 0) *why_skip = UnsupportedReason(config);
   if (ret == -ENOMEM && why_skip->empty() && config.mapping == Mapping::kNoMmapLiburing &&
-      Caps().hugepages_total == 0) {
+      FreeHugePages() <= 0) {
     *why_skip = "environment:hugepages (liburing " + Caps().liburing_version +
-                " allocates NO_MMAP ring memory from a 2 MiB huge page; none are reserved)";
+                " allocates NO_MMAP ring memory from a 2 MiB huge page; none is free and none "
+                "could be added to the pool)";
   }
   return ret;
 }

@@ -15,6 +15,7 @@
 #include "harness/features.h"
 #include "harness/facts.h"
 #include "harness/fd.h"
+#include "harness/hugepages.h"
 #include "harness/in_child.h"
 #include "harness/json.h"
 #include "harness/kernel_log.h"
@@ -122,6 +123,17 @@ TEST(InChild, HandsBackValuesFailuresAndSkips) {
   ChildRun hung = InChild([](ChildChannel&) { pause(); }, std::chrono::milliseconds(100));
   EXPECT_EQ(hung.outcome.kind, ChildOutcome::kTimedOut);
   EXPECT_FALSE(hung.finished);
+}
+
+TEST(HugePages, ReservationAddsAndGivesBack) {
+  std::string why;
+  const long pool_before = FreeHugePages();
+  {
+    auto r = HugePageReservation::Ensure(2, &why);
+    if (r == nullptr) GTEST_SKIP() << "environment:hugepages (" << why << ")";
+    EXPECT_GE(FreeHugePages(), 2);
+  }
+  EXPECT_EQ(FreeHugePages(), pool_before) << "the pool must end where it began";
 }
 
 TEST(KernelLog, RecognisesProblems) {

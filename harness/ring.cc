@@ -45,6 +45,12 @@ int Ring::Create(const RingConfig& config, std::unique_ptr<Ring>* out, bool keep
                                   r->user_mem_size_);
     if (ret > 0) ret = 0;  // liburing returns the number of bytes it used
   } else {
+    if (config.mapping == Mapping::kNoMmapLiburing) {
+      // liburing 2.9 to 2.13 put NO_MMAP ring memory in a 2 MiB huge page
+      // (rule A8): have one free for this ring, for as long as it lives.
+      std::string why_not;
+      r->hugepages_ = HugePageReservation::Ensure(1, &why_not);
+    }
     ret = io_uring_queue_init_params(config.entries, &r->ring_, &r->params_);
   }
   if (ret < 0) return ret;
@@ -60,6 +66,7 @@ int Ring::Create(const RingConfig& config, std::unique_ptr<Ring>* out, bool keep
 Ring::~Ring() {
   if (initialized_) io_uring_queue_exit(&ring_);
   if (user_mem_ != nullptr) munmap(user_mem_, user_mem_size_);
+  hugepages_.reset();  // after the ring's memory is gone
 }
 
 io_uring_sqe* Ring::NextSqe() {

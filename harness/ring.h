@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/hugepages.h"
+
 namespace ringcheck {
 
 // How long a test waits before it concludes that no further CQE is coming
@@ -85,6 +87,7 @@ class Ring {
   io_uring ring_ = {};
   io_uring_params params_ = {};
   RingConfig config_;
+  std::unique_ptr<HugePageReservation> hugepages_;  // kNoMmapLiburing on a machine without free ones
   void* user_mem_ = nullptr;
   size_t user_mem_size_ = 0;
   bool initialized_ = false;

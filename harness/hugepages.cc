@@ -1,0 +1,99 @@
+#include "harness/hugepages.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+namespace ringcheck {
+namespace {
+
+constexpr char kPool[] = "/proc/sys/vm/nr_hugepages";
+constexpr char kLock[] = "/tmp/ringcheck-hugepages.lock";
+
+long ReadLong(const char* path) {
+  std::ifstream in(path);
+  long v = -1;
+  if (!(in >> v)) return -1;
+  return v;
+}
+
+bool WriteLong(const char* path, long value) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::string text = std::to_string(value) + "\n";
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  return ok;
+}
+
+// Holds the lock file for the lifetime of the object.
+class PoolLock {
+ public:
+  PoolLock() {
+    fd_ = open(kLock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd_ >= 0) flock(fd_, LOCK_EX);
+  }
+  ~PoolLock() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+long FreeHugePages() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  long value = -1;
+  while (meminfo >> key) {
+    if (key == "HugePages_Free:" && meminfo >> value) return value;
+  }
+  return -1;
+}
+
+std::unique_ptr<HugePageReservation> HugePageReservation::Ensure(unsigned count,
+                                                                 std::string* why_not) {
+  PoolLock lock;
+  if (!lock.ok()) {
+    *why_not = std::string("cannot open ") + kLock + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  const long free_now = FreeHugePages();
+  if (free_now < 0) {
+    *why_not = "the kernel has no huge pages (no HugePages_Free in /proc/meminfo)";
+    return nullptr;
+  }
+  if (free_now >= static_cast<long>(count)) {
+    return std::unique_ptr<HugePageReservation>(new HugePageReservation(0));
+  }
+  const long pool = ReadLong(kPool);
+  const unsigned missing = count - static_cast<unsigned>(free_now);
+  if (pool < 0 || !WriteLong(kPool, pool + missing)) {
+    *why_not = std::string("cannot add huge pages to ") + kPool + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  if (FreeHugePages() < static_cast<long>(count)) {
+    WriteLong(kPool, ReadLong(kPool) - missing);
+    *why_not = "the kernel could not find memory for " + std::to_string(missing) + " more huge pages";
+    return nullptr;
+  }
+  return std::unique_ptr<HugePageReservation>(new HugePageReservation(missing));
+}
+
+HugePageReservation::~HugePageReservation() {
+  if (added_ == 0) return;
+  PoolLock lock;
+  // Pages still in use become surplus and go back to the system when freed.
+  long pool = ReadLong(kPool);
+  if (pool >= static_cast<long>(added_)) WriteLong(kPool, pool - added_);
+}
+
+}  // namespace ringcheck

@@ -1,0 +1,36 @@
+// Huge pages a test owns: when the machine has none free, the test adds to
+// the kernel's pool (vm.nr_hugepages, root only) and gives them back when it
+// is done. Changes are serialised with a lock file, so tests in parallel
+// (and other ringcheck processes) add and remove their own pages without
+// losing each other's; the pool ends where it began.
+#ifndef RINGCHECK_HARNESS_HUGEPAGES_H_
+#define RINGCHECK_HARNESS_HUGEPAGES_H_
+
+#include <memory>
+#include <string>
+
+namespace ringcheck {
+
+class HugePageReservation {
+ public:
+  // Makes sure `count` default-size huge pages are free, adding what is
+  // missing to the pool. Null (and *why_not) when they cannot be had: not
+  // root, no hugetlbfs support, or the kernel could not find the memory.
+  static std::unique_ptr<HugePageReservation> Ensure(unsigned count, std::string* why_not);
+  ~HugePageReservation();  // removes the pages it added
+  HugePageReservation(const HugePageReservation&) = delete;
+  HugePageReservation& operator=(const HugePageReservation&) = delete;
+
+  unsigned added() const { return added_; }
+
+ private:
+  explicit HugePageReservation(unsigned added) : added_(added) {}
+  unsigned added_;
+};
+
+// Free default-size huge pages now (HugePages_Free), -1 if unknown.
+long FreeHugePages();
+
+}  // namespace ringcheck
+
+#endif  // RINGCHECK_HARNESS_HUGEPAGES_H_
