@@ -66,32 +66,32 @@ std::unique_ptr<HugePageReservation> HugePageReservation::Ensure(unsigned count,
     *why_not = std::string("cannot open ") + kLock + ": " + std::strerror(errno);
     return nullptr;
   }
-  const long free_now = FreeHugePages();
-  if (free_now < 0) {
+  const long free_before = FreeHugePages();
+  if (free_before < 0) {
     *why_not = "the kernel has no huge pages (no HugePages_Free in /proc/meminfo)";
     return nullptr;
   }
-  if (free_now >= static_cast<long>(count)) {
-    return std::unique_ptr<HugePageReservation>(new HugePageReservation(0));
-  }
+  // Always add this reservation's own pages: free pages seen now may be
+  // taken by another test before this one uses them.
   const long pool = ReadLong(kPool);
-  const unsigned missing = count - static_cast<unsigned>(free_now);
-  if (pool < 0 || !WriteLong(kPool, pool + missing)) {
+  if (pool < 0 || !WriteLong(kPool, pool + count)) {
     *why_not = std::string("cannot add huge pages to ") + kPool + ": " + std::strerror(errno);
     return nullptr;
   }
-  if (FreeHugePages() < static_cast<long>(count)) {
-    WriteLong(kPool, ReadLong(kPool) - missing);
-    *why_not = "the kernel could not find memory for " + std::to_string(missing) + " more huge pages";
+  const long added = ReadLong(kPool) - pool;  // the kernel may find fewer
+  if (added <= 0) {
+    *why_not = "the kernel could not find memory for " + std::to_string(count) + " more huge pages";
     return nullptr;
   }
-  return std::unique_ptr<HugePageReservation>(new HugePageReservation(missing));
+  return std::unique_ptr<HugePageReservation>(new HugePageReservation(static_cast<unsigned>(added)));
 }
 
 HugePageReservation::~HugePageReservation() {
   if (added_ == 0) return;
   PoolLock lock;
   // Pages still in use become surplus and go back to the system when freed.
+  // Another reservation may have been taken and given back in between: the
+  // pool only ever moves by each reservation's own count.
   long pool = ReadLong(kPool);
   if (pool >= static_cast<long>(added_)) WriteLong(kPool, pool - added_);
 }

@@ -13,9 +13,9 @@ namespace ringcheck {
 
 class HugePageReservation {
  public:
-  // Makes sure `count` default-size huge pages are free, adding what is
-  // missing to the pool. Null (and *why_not) when they cannot be had: not
-  // root, no hugetlbfs support, or the kernel could not find the memory.
+  // Adds `count` default-size huge pages to the pool for the caller (fewer
+  // if the kernel finds less memory). Null (and *why_not) when none can be
+  // had: not root, no hugetlbfs support, or no memory for even one.
   static std::unique_ptr<HugePageReservation> Ensure(unsigned count, std::string* why_not);
   ~HugePageReservation();  // removes the pages it added
   HugePageReservation(const HugePageReservation&) = delete;
