@@ -171,8 +171,8 @@ TEST_P(FileRw, RwfNowaitReadMatchesPreadv2) {
   RINGCHECK_RULE("G12");
   char a[4] = {};
   iovec iov = {a, 4};
-  // The file system decides: without FMODE_NOWAIT (ramfs, tmpfs before it
-  // gained the bit) preadv2(2) itself refuses RWF_NOWAIT.
+  // The file system decides: without FMODE_NOWAIT (tmpfs, for one)
+  // preadv2(2) itself refuses RWF_NOWAIT.
   long sys = SysResult(preadv2(file_.get(), &iov, 1, 0, RWF_NOWAIT));
   ASSERT_TRUE(sys == 4 || sys == -EOPNOTSUPP) << "preadv2(RWF_NOWAIT) gave " << ResultName(sys);
   memset(a, 0, sizeof(a));
