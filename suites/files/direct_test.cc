@@ -3,7 +3,7 @@
 // FIXED_FD_INSTALL (io_uring_register_files(3), io_uring_prep_openat_direct(3),
 // io_uring_prep_close_direct(3), io_uring_prep_files_update(3),
 // io_uring_prep_fixed_fd_install(3); kernel io_uring/filetable.c, rsrc.c
-// io_files_update, openclose.c, io_uring.c io_file_get_fixed). Rules G42-G54.
+// io_files_update, openclose.c, io_uring.c io_file_get_fixed). Rules G42-G55, G146, G147.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -245,6 +245,40 @@ TEST_F(Direct, FixedFdInstallOfEmptySlotIsBadf) {
   Register({-1});
   EXPECT_RESULT(RunOne(ring(), [&](io_uring_sqe* s) { io_uring_prep_fixed_fd_install(s, 0, 0); }), -EBADF,
                 "G55: empty slot");
+}
+
+TEST_F(Direct, CloseSlotBeyondTableIsInvalid) {
+  REQUIRE_FEATURE("open_direct");
+  RINGCHECK_RULE("G146");
+  Register({file_.get()});
+  EXPECT_RESULT(RunOne(ring(), [&](io_uring_sqe* s) { io_uring_prep_close_direct(s, 5); }), -EINVAL,
+                "G146: slot 5 of a one-slot table");
+}
+
+TEST_F(Direct, CloseSlotWithoutTableIsNxio) {
+  REQUIRE_FEATURE("open_direct");
+  RINGCHECK_RULE("G146");
+  EXPECT_RESULT(RunOne(ring(), [&](io_uring_sqe* s) { io_uring_prep_close_direct(s, 0); }), -ENXIO,
+                "G146: no file table");
+}
+
+TEST_F(Direct, OpenatIntoSlotBeyondTableIsInvalid) {
+  REQUIRE_FEATURE("open_direct");
+  RINGCHECK_RULE("G147");
+  Register({-1});
+  EXPECT_RESULT(RunOne(ring(), [&](io_uring_sqe* s) {
+                  io_uring_prep_openat_direct(s, dir_.fd(), "f", O_RDONLY, 0, 3);
+                }),
+                -EINVAL, "G147: slot 3 of a one-slot table");
+}
+
+TEST_F(Direct, OpenatIntoSlotWithoutTableIsNxio) {
+  REQUIRE_FEATURE("open_direct");
+  RINGCHECK_RULE("G147");
+  EXPECT_RESULT(RunOne(ring(), [&](io_uring_sqe* s) {
+                  io_uring_prep_openat_direct(s, dir_.fd(), "f", O_RDONLY, 0, 0);
+                }),
+                -ENXIO, "G147: no file table");
 }
 
 }  // namespace

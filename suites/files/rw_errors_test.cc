@@ -1,6 +1,6 @@
 // READ/WRITE/READV/WRITEV refusals, one per test (io_uring_enter(2),
 // read(2)/readv(2)/pwritev2(2) errors; kernel io_uring/rw.c io_prep_rw,
-// io_import_iovec, io_rw_init_file, kiocb_set_rw_flags). Rules G14-G23.
+// io_import_iovec, io_rw_init_file, kiocb_set_rw_flags). Rules G14-G23, G148, G149.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -152,6 +152,22 @@ TEST_F(RwErrors, NegativeOffsetOtherThanMinusOneIsInvalid) {
                   io_uring_prep_write(s, rw_.get(), "x", 1, static_cast<uint64_t>(-4096));
                 }),
                 -EINVAL, "G23: write at offset -4096");
+}
+
+TEST_F(RwErrors, IovecLengthOverflowIsInvalid) {
+  RINGCHECK_RULE("G148");
+  iovec iov[2] = {{buf_, 4}, {buf_, static_cast<size_t>(-1)}};
+  EXPECT_RESULT(RunOne(ring(), [&](io_uring_sqe* s) { io_uring_prep_readv(s, rw_.get(), iov, 2, 0); }),
+                -EINVAL, "G148: an iovec length above SSIZE_MAX");
+}
+
+TEST_F(RwErrors, InvalidIoprioClassIsInvalid) {
+  RINGCHECK_RULE("G149");
+  EXPECT_RESULT(RunOne(ring(), [&](io_uring_sqe* s) {
+                  io_uring_prep_read(s, rw_.get(), buf_, 4, 0);
+                  s->ioprio = static_cast<uint16_t>(7 << 13);  // IOPRIO_PRIO_VALUE(class 7, 0)
+                }),
+                -EINVAL, "G149: ioprio class 7");
 }
 
 }  // namespace
