@@ -176,6 +176,32 @@ TEST(Iopoll, BufferedReadIsNotSupported) {
                 -EOPNOTSUPP, "G143: no O_DIRECT on an IOPOLL ring");
 }
 
+TEST(Iopoll, PipeReadIsNotSupported) {
+  RINGCHECK_RULE("G143");
+  CREATE_RING_OR_SKIP(ring, ConfigNamed("iopoll"));
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  ASSERT_EQ(write(wr.get(), "x", 1), 1);
+  char buf[4];
+  EXPECT_RESULT(RunOne(*ring, [&](io_uring_sqe* s) { io_uring_prep_read(s, rd.get(), buf, 4, 0); }),
+                -EOPNOTSUPP, "G143: a pipe cannot be polled for completion");
+}
+
+TEST(Iopoll, NonPolledOpcodesAreInvalid) {
+  RINGCHECK_RULE("G151");
+  CREATE_RING_OR_SKIP(ring, ConfigNamed("iopoll"));
+  UniqueFd file = ScratchFile(64);
+  ASSERT_TRUE(file.valid());
+  EXPECT_RESULT(RunOne(*ring, [&](io_uring_sqe* s) { io_uring_prep_fsync(s, file.get(), 0); }), -EINVAL,
+                "G151: FSYNC");
+  struct statx stx;
+  EXPECT_RESULT(RunOne(*ring, [&](io_uring_sqe* s) { io_uring_prep_statx(s, AT_FDCWD, "/", 0, STATX_SIZE, &stx); }),
+                -EINVAL, "G151: STATX");
+  EXPECT_RESULT(RunOne(*ring, [&](io_uring_sqe* s) { io_uring_prep_openat(s, AT_FDCWD, "/", O_RDONLY, 0); }),
+                -EINVAL, "G151: OPENAT");
+}
+
 // Aligned memory for O_DIRECT.
 struct Aligned {
   explicit Aligned(size_t n) {
