@@ -2,7 +2,7 @@
 // (io_uring_prep_read_multishot(3), io_uring_enter(2) "IOSQE_IO_LINK",
 // "IOSQE_IO_HARDLINK", io_uring_setup(2) "IORING_SETUP_IOPOLL"; kernel
 // io_uring/rw.c io_read_mshot_prep / io_read_mshot / io_rw_init_file,
-// io_uring.c io_fail_links). Rules G137-G145.
+// io_uring.c io_fail_links). Rules G137-G145, G151.
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
