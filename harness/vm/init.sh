@@ -67,7 +67,13 @@ setup_rdma() {
     return 1
   fi
   while read -r m; do
-    insmod "$mods/$m.ko" || echo "rdma: insmod $m failed"
+    case $m in
+      # /dev/nullb0 with a poll queue for the IOPOLL rules (spec/files.md G144);
+      # poll_queues is 5.13+, so older kernels get a plain device.
+      null_blk) insmod "$mods/$m.ko" nr_devices=1 queue_mode=2 poll_queues=1 ||
+        insmod "$mods/$m.ko" nr_devices=1 queue_mode=2 || echo "rdma: insmod $m failed" ;;
+      *) insmod "$mods/$m.ko" || echo "rdma: insmod $m failed" ;;
+    esac
   done <"$mods/load-order"
   ip link add rc0 type dummy && ip addr add 10.99.0.1/24 dev rc0 && ip link set rc0 up ||
     echo "rdma: cannot create the dummy netdev rc0"

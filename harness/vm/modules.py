@@ -24,8 +24,9 @@ import sys
 
 SUFFIXES = (".ko", ".ko.xz", ".ko.zst", ".ko.gz")
 # Soft-RoCE, the crc32 it asks the crypto API for (crc32_generic;
-# crc32_cryptoapi since 6.14), and a dummy netdev to put it on.
-DEFAULTS = ("rdma_rxe", "ib_uverbs", "crc32_generic", "crc32_cryptoapi", "dummy")
+# crc32_cryptoapi since 6.14), and a dummy netdev to put it on; null_blk
+# gives the files suite a block device that completes by polling (IOPOLL).
+DEFAULTS = ("rdma_rxe", "ib_uverbs", "crc32_generic", "crc32_cryptoapi", "dummy", "null_blk")
 
 
 def module_name(filename):
