@@ -1,5 +1,5 @@
 // What io_uring_setup should answer, from the validation rules of
-// spec/semantics.md section E (E1-E24, E26), gated by what the capability
+// spec/setup.md (rules E1-E24, E26), gated by what the capability
 // probe says the running kernel supports.
 #ifndef RINGCHECK_FUZZ_SETUP_SETUP_MODEL_H_
 #define RINGCHECK_FUZZ_SETUP_SETUP_MODEL_H_
