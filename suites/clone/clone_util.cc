@@ -53,14 +53,6 @@ int CloneRaw(int dst_fd, const CloneBuffersArg& arg) {
                            const_cast<CloneBuffersArg*>(&arg), 1);
 }
 
-int RegisterRingSlot(int ring_fd, unsigned slot) {
-  io_uring_rsrc_update up;
-  std::memset(&up, 0, sizeof up);
-  up.offset = slot;
-  up.data = static_cast<uint64_t>(ring_fd);
-  return io_uring_register(static_cast<unsigned>(ring_fd), IORING_REGISTER_RING_FDS, &up, 1);
-}
-
 namespace {
 
 int OneFixed(Ring& ring, bool write, int file_fd, void* addr, size_t len, unsigned index,

@@ -58,10 +58,6 @@ CloneBuffersArg CloneArg(uint32_t src_fd, uint32_t flags = 0, uint32_t src_off =
 // io_uring_register(dst_fd, IORING_REGISTER_CLONE_BUFFERS, &arg, 1).
 int CloneRaw(int dst_fd, const CloneBuffersArg& arg);
 
-// Registers `ring_fd` at `slot` of the calling thread's registered-ring table
-// (IORING_REGISTER_RING_FDS): 1, or -errno.
-int RegisterRingSlot(int ring_fd, unsigned slot);
-
 // One READ_FIXED / WRITE_FIXED of `len` bytes between `addr` (which must lie
 // in the buffer that slot `index` of `ring` maps) and `file_fd` at `offset`:
 // the CQE's result, or -ETIME if no CQE came.

@@ -62,7 +62,7 @@ TEST(RingFdLifetime, SlotKeepsClosedRingAlive) {
   RingLifeline life;
   ASSERT_TRUE(life.Attach(ring->get()));
   InFreshThread([&] {
-    int slot = RegisterSlot(ring->fd());
+    int slot = RegisterRingSlot(ring->fd());
     ASSERT_SUCCESS(slot, "B17");
     DropAllButTheSlot(&ring);
     EXPECT_FALSE(life.RingFreedWithin(kStaysAlive)) << "rule B17: the slot holds a reference";
@@ -79,11 +79,11 @@ TEST(RingFdLifetime, UnregisterOfLastReferenceFreesRing) {
   RingLifeline life;
   ASSERT_TRUE(life.Attach(ring->get()));
   InFreshThread([&] {
-    int slot = RegisterSlot(ring->fd());
+    int slot = RegisterRingSlot(ring->fd());
     ASSERT_SUCCESS(slot, "B17");
     DropAllButTheSlot(&ring);
     ASSERT_FALSE(life.RingFreedWithin(kStaysAlive)) << "rule B17: freed while in a slot";
-    EXPECT_RESULT(UnregisterSlot(helper->fd(), slot), 1, "B17");
+    EXPECT_RESULT(UnregisterRingSlot(helper->fd(), slot), 1, "B17");
     EXPECT_TRUE(life.RingFreedWithin(kFreed))
         << "rule B17: the emptied slot held the last reference";
   });
@@ -97,7 +97,7 @@ TEST(RingFdLifetime, ThreadExitReleasesItsSlots) {
   RingLifeline life;
   ASSERT_TRUE(life.Attach(ring->get()));
   InFreshThread([&] {
-    ASSERT_SUCCESS(RegisterSlot(ring->fd()), "B17");
+    ASSERT_SUCCESS(RegisterRingSlot(ring->fd()), "B17");
     DropAllButTheSlot(&ring);
     EXPECT_FALSE(life.RingFreedWithin(kStaysAlive)) << "rule B17: freed while in a slot";
   });
@@ -117,7 +117,7 @@ TEST(RingFdLifetime, ExecDropsSlots) {
   ChildOutcome out = RunInChild([] {
     io_uring ring;
     if (io_uring_queue_init(4, &ring, 0) < 0) return 250;
-    int slot = RegisterSlot(ring.ring_fd);
+    int slot = RegisterRingSlot(ring.ring_fd);
     if (slot < 0) return 251;
     if (EnterThroughSlot(static_cast<unsigned>(slot)) != 0) return 252;
     std::string env = std::string(kExecSlotEnv) + "=" + std::to_string(slot);
