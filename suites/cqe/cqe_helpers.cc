@@ -119,7 +119,7 @@ void WaitSqConsumed(Ring& ring) {
 std::vector<Cqe> ReapAll(Ring& ring, size_t count) {
   std::vector<Cqe> got = ring.Reap(count);
   for (;;) {
-    std::vector<Cqe> more = ring.Reap(1, kNoMore);
+    std::vector<Cqe> more = ring.Reap(1, kNoMoreCqes);
     if (more.empty()) return got;
     got.insert(got.end(), more.begin(), more.end());
   }

@@ -20,10 +20,6 @@
 namespace ringcheck {
 namespace cqe {
 
-// How long to wait for a CQE that must NOT come. Completions the kernel owes
-// arrive within microseconds; this only bounds how long a test looks.
-constexpr auto kNoMore = std::chrono::milliseconds(50);
-
 // The configurations under which a CQE flag can behave differently: plain,
 // 32-byte CQEs (cqe32), mixed sizes (cqe_mixed), completions that appear only
 // when the submitter enters the kernel (defer_taskrun_single_issuer), and
@@ -61,7 +57,7 @@ void WaitSqConsumed(Ring& ring);
 // count is this submission's alone.
 ::testing::AssertionResult SubmitExpect(Ring& ring, int n);
 
-// Reaps until no CQE has arrived for kNoMore (after at least `count`).
+// Reaps until no CQE has arrived for kNoMoreCqes (after at least `count`).
 std::vector<Cqe> ReapAll(Ring& ring, size_t count);
 
 // The CQEs of one user_data, in arrival order.

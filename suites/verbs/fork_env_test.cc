@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
-#include <fstream>
 #include <string>
 
 #include "harness/capabilities.h"
@@ -132,16 +131,6 @@ TEST(HugepagesSafeEnv, SmallPagesStayExact) {
   EXPECT_EQ(PageSeen(got[2]), kFaults) << "the marked page (rule F10)";
   EXPECT_EQ(PageSeen(got[3]), kReadable) << "the page before (rule F10)";
   EXPECT_EQ(PageSeen(got[4]), kReadable) << "the page after (rule F10)";
-}
-
-size_t HugePageSize() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  size_t kib = 0;
-  while (meminfo >> key) {
-    if (key == "Hugepagesize:" && meminfo >> kib) return kib * 1024;
-  }
-  return 0;
 }
 
 // One hugetlb page, unmapped on destruction.
