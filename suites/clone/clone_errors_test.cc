@@ -11,6 +11,7 @@
 
 #include "harness/features.h"
 #include "harness/matchers.h"
+#include "harness/pages.h"
 #include "harness/task.h"
 #include "suites/clone/clone_util.h"
 
@@ -39,11 +40,11 @@ TEST_F(CloneBuffers, NrArgsOtherThanOneIsInvalid) {
 // C3: an argument the kernel cannot read is -EFAULT.
 TEST_F(CloneBuffers, UnreadableArgumentFaults) {
   RINGCHECK_RULE("C3");
-  void* page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(page, MAP_FAILED);
+  InaccessiblePage unreadable;
+  ASSERT_TRUE(unreadable.ok());
+  void* page = unreadable.get();
   EXPECT_RESULT(io_uring_register(dst_->fd(), IORING_REGISTER_CLONE_BUFFERS, page, 1), -EFAULT,
                 "C3");
-  munmap(page, 4096);
 }
 
 // C4: flags other than SRC_REGISTERED and DST_REPLACE are -EINVAL.

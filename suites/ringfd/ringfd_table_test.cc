@@ -16,6 +16,7 @@
 #include "harness/configs.h"
 #include "harness/features.h"
 #include "harness/matchers.h"
+#include "harness/pages.h"
 #include "harness/task.h"
 #include "suites/ringfd/ringfd_util.h"
 
@@ -133,13 +134,13 @@ TEST(RingFdTable, UnreadableEntryFaults) {
   RINGCHECK_RULE("B4");
   REQUIRE_RING_FDS();
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
-  void* page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(page, MAP_FAILED);
+  InaccessiblePage unreadable;
+  ASSERT_TRUE(unreadable.ok());
+  void* page = unreadable.get();
   InFreshThread([&] {
     EXPECT_RESULT(RegisterRingFds(ring->fd(), static_cast<io_uring_rsrc_update*>(page), 1), -EFAULT,
                   "B4: copy_from_user fails");
   });
-  munmap(page, 4096);
 }
 
 // B7: data that is not an open fd is -EBADF.
