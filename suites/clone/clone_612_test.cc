@@ -19,9 +19,7 @@ namespace {
 
 class CloneBuffers612 : public CloneFixture {
  protected:
-  void SetUp() override {
-    CloneFixture::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
+  void SetUpCast() override {
     if (Supported("clone_buffers_offset")) {
       GTEST_SKIP() << "environment:kernel_has_clone_buffers_offset (C26 describes 6.12)";
     }

@@ -186,6 +186,7 @@ void CloneFixture::SetUp() {
   ASSERT_EQ(ret, 0) << "registering the source's buffers: " << ResultName(ret);
   file_ = ScratchFile(kFileSize);
   ASSERT_TRUE(file_.valid()) << "no scratch file in " << ScratchDir();
+  SetUpCast();
 }
 
 std::unique_ptr<Ring> CloneFixture::NewRing(const std::string& config) {

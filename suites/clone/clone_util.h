@@ -114,6 +114,9 @@ bool RingsAreExemptFromMemlock();
 class CloneFixture : public ::testing::Test {
  protected:
   void SetUp() override;
+  // What a derived fixture adds; runs only once the cast is all there (not
+  // after a SKIP or a failed setup).
+  virtual void SetUpCast() {}
   // Another ring of the named configuration; nullptr (and a recorded
   // SKIP or FAIL) if it cannot be created.
   std::unique_ptr<Ring> NewRing(const std::string& config = "default");
