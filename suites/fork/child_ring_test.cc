@@ -132,7 +132,8 @@ TEST(RingInChild, ChildReadLandsInChildsMemory) {
   });
   ASSERT_CHILD_RAN(run);
   EXPECT_RESULT(run.Value(0), 1, "A28: the child's submit");
-  EXPECT_RESULT(run.Value(1), static_cast<long>(PageSize()), "A28: the READ's CQE seen by the child");
+  EXPECT_RESULT(run.Value(1), static_cast<long>(PageSize()),
+                "A28: the READ's CQE seen by the child");
   EXPECT_EQ(run.Value(2), 1) << "the data did not reach the child's buffer (rule A28)";
   EXPECT_TRUE(AllZero(buf.page(0), PageSize())) << "the child's READ wrote the parent's memory "
                                                    "(rule A28)";
@@ -152,7 +153,8 @@ TEST(RingInChild, SqpollChildEnterReturnsToSubmit) {
   EXPECT_RESULT(run.Value(0), 3, "A29: nothing queued, still to_submit");
   // The SQPOLL thread, not this call, would post such a CQE, on its own
   // schedule: look for twice the usual window.
-  EXPECT_TRUE(ring->Reap(1, 2 * kNoMoreCqes).empty()) << "a CQE appeared for nothing queued (rule A29)";
+  EXPECT_TRUE(ring->Reap(1, 2 * kNoMoreCqes).empty())
+      << "a CQE appeared for nothing queued (rule A29)";
 }
 
 // A29: the SQPOLL thread belongs to the ring's creator, so a READ the child
