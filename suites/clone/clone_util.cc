@@ -14,7 +14,6 @@
 #include "harness/errno_names.h"
 #include "harness/fd.h"
 #include "harness/features.h"
-#include "harness/task.h"
 
 namespace ringcheck {
 
@@ -135,18 +134,6 @@ int BufferTableSizeDestructive(io_uring* ring) {
   }
   return static_cast<int>(hi);
 }
-
-SharedResults::SharedResults() {
-  void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  slots_ = p == MAP_FAILED ? nullptr : static_cast<long*>(p);
-  if (slots_ == nullptr) {
-    static long fallback[32];
-    slots_ = fallback;
-  }
-  for (unsigned i = 0; i < 32; ++i) slots_[i] = kNoResult;
-}
-
-SharedResults::~SharedResults() { munmap(slots_, 4096); }
 
 bool DropIpcLock() {
   __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};

@@ -83,16 +83,6 @@ int WriteFixed(Ring& ring, int file_fd, const void* addr, size_t len, unsigned i
 // at size - 1 is emptied. Call last. -1 if the answers make no sense.
 int BufferTableSizeDestructive(io_uring* ring);
 
-// Results a forked child leaves for its parent: a shared anonymous page.
-class SharedResults {
- public:
-  SharedResults();
-  ~SharedResults();
-  long& operator[](unsigned i) { return slots_[i]; }  // 0..31, start as kNoResult
- private:
-  long* slots_;
-};
-
 // In a child: clears CAP_IPC_LOCK from the calling thread's effective set,
 // so rings created afterwards charge their memory to the user (ctx->user).
 bool DropIpcLock();

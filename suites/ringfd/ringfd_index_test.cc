@@ -8,9 +8,9 @@
 
 #include <cerrno>
 
-#include "harness/child.h"
 #include "harness/configs.h"
 #include "harness/features.h"
+#include "harness/in_child.h"
 #include "harness/matchers.h"
 #include "harness/task.h"
 #include "suites/ringfd/ringfd_util.h"
@@ -93,9 +93,9 @@ TEST(RingFdIndex, ForkedChildHasNoSlots) {
   InFreshThread([&] {
     ASSERT_RESULT(RegisterRingSlot(ring->fd(), 0), 0, "B18");
     ASSERT_RESULT(EnterThroughSlot(0), 0, "B18: the parent's slot works");
-    ChildOutcome out = RunInChild([] { return ExitCodeFor(EnterThroughSlot(0)); });
-    EXPECT_RESULT(ResultFromExit(out), -EINVAL, "B18: slot 0 in the child")
-        << " (child " << out.Describe() << ")";
+    ChildRun run = InChild([](ChildChannel& child) { child.Put(0, EnterThroughSlot(0)); });
+    ASSERT_CHILD_RAN(run);
+    EXPECT_RESULT(run.Value(0), -EINVAL, "B18: slot 0 in the child");
   });
 }
 
