@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <string>
+
 #include "harness/errno_names.h"
 #include "harness/in_child.h"
 #include "harness/matchers.h"
@@ -102,35 +104,32 @@ TEST(ForkInit, SecondCallReturnsZero) {
 // v51 on, where the UNNEEDED check comes first and returns 0.
 long TooLateResult() { return ForkInitTracksRanges() ? EINVAL : 0; }
 
+// In a fresh process: `range_call` (named `name`) on one page before
+// ibv_fork_init, which then must say it is too late (F6, F7).
+void ExpectForkInitTooLateAfter(int (*range_call)(void*, size_t), const std::string& name) {
+  Pages page(1);
+  ASSERT_TRUE(page.ok());
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
+    child.Put(0, range_call(page.page(0), PageSize()));
+    child.Put(1, ibv_fork_init());
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(0), 0) << name << " before init (rule F7)";
+  EXPECT_EQ(run.Value(1), TooLateResult())
+      << "ibv_fork_init after " << name << " (rule F6): got " << ErrnoName(run.Value(1));
+}
+
 // F6 (step 4), F7: ibv_dontfork_range before ibv_fork_init makes a later
 // ibv_fork_init fail with EINVAL.
 TEST(ForkInit, AfterDontforkRangeIsEinval) {
   RINGCHECK_RULE("F6 F7");
-  Pages page(1);
-  ASSERT_TRUE(page.ok());
-  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
-    child.Put(0, ibv_dontfork_range(page.page(0), PageSize()));
-    child.Put(1, ibv_fork_init());
-  });
-  ASSERT_CHILD_RAN(run);
-  EXPECT_EQ(run.Value(0), 0) << "ibv_dontfork_range before init (rule F7)";
-  EXPECT_EQ(run.Value(1), TooLateResult())
-      << "ibv_fork_init after ibv_dontfork_range (rule F6): got " << ErrnoName(run.Value(1));
+  ExpectForkInitTooLateAfter(ibv_dontfork_range, "ibv_dontfork_range");
 }
 
 // F7: ibv_dofork_range before init counts the same.
 TEST(ForkInit, AfterDoforkRangeIsEinval) {
   RINGCHECK_RULE("F6 F7");
-  Pages page(1);
-  ASSERT_TRUE(page.ok());
-  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
-    child.Put(0, ibv_dofork_range(page.page(0), PageSize()));
-    child.Put(1, ibv_fork_init());
-  });
-  ASSERT_CHILD_RAN(run);
-  EXPECT_EQ(run.Value(0), 0) << "ibv_dofork_range before init (rule F7)";
-  EXPECT_EQ(run.Value(1), TooLateResult())
-      << "ibv_fork_init after ibv_dofork_range (rule F6): got " << ErrnoName(run.Value(1));
+  ExpectForkInitTooLateAfter(ibv_dofork_range, "ibv_dofork_range");
 }
 
 // F7: before init a range call only notes that it is too late; it
