@@ -1,11 +1,7 @@
 #include "harness/child_probe.h"
 
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-
-#include <cstdio>
-#include <cstdlib>
 
 #include "harness/child.h"
 
@@ -35,37 +31,6 @@ ChildOutcome TouchInChild(const void* addr) {
   if (o.ExitedWith(0)) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "a child reading " << addr
                                        << " should read it and exit 0, but it " << o.Describe();
-}
-
-long ResultFromChild(const std::function<long()>& call) {
-  ChildValues got;
-  ChildOutcome o = RunInChild([&] {
-    got[0] = call();
-    return 0;
-  });
-  EXPECT_TRUE(o.ExitedWith(0)) << "the child " << o.Describe();
-  return got[0];
-}
-
-ChildValues::ChildValues() {
-  void* p = mmap(nullptr, kCount * sizeof(long), PROT_READ | PROT_WRITE,
-                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) {
-    std::perror("ringcheck: ChildValues mmap");
-    std::abort();
-  }
-  values_ = static_cast<long*>(p);
-  for (size_t i = 0; i < kCount; ++i) values_[i] = kUnset;
-}
-
-ChildValues::~ChildValues() { munmap(values_, kCount * sizeof(long)); }
-
-long& ChildValues::operator[](size_t i) {
-  if (i >= kCount) {
-    std::fprintf(stderr, "ringcheck: ChildValues index %zu out of range\n", i);
-    std::abort();
-  }
-  return values_[i];
 }
 
 }  // namespace ringcheck

@@ -187,4 +187,20 @@ std::vector<Cqe> Ring::Drain(bool keep_skip_fillers) {
   return got;
 }
 
+int RegisterRingSlot(int ring_fd, unsigned slot) {
+  io_uring_rsrc_update entry;
+  std::memset(&entry, 0, sizeof entry);
+  entry.offset = slot;
+  entry.data = static_cast<uint64_t>(ring_fd);
+  int ret = io_uring_register(static_cast<unsigned>(ring_fd), IORING_REGISTER_RING_FDS, &entry, 1);
+  return ret == 1 ? static_cast<int>(entry.offset) : ret;
+}
+
+int UnregisterRingSlot(int ring_fd, unsigned slot) {
+  io_uring_rsrc_update entry;
+  std::memset(&entry, 0, sizeof entry);
+  entry.offset = slot;
+  return io_uring_register(static_cast<unsigned>(ring_fd), IORING_UNREGISTER_RING_FDS, &entry, 1);
+}
+
 }  // namespace ringcheck

@@ -20,6 +20,14 @@ namespace ringcheck {
 // kernel posts later than this is missed, never mistaken.
 constexpr std::chrono::milliseconds kNoMoreCqes(50);
 
+// IORING_REGISTER_RING_FDS with one entry: registers `ring_fd` at `slot`
+// (-1U: the first free slot) of the calling thread's table of registered
+// rings. The slot it went to, or the -errno of the call.
+int RegisterRingSlot(int ring_fd, unsigned slot = -1U);
+// IORING_UNREGISTER_RING_FDS with one entry: empties `slot` of the calling
+// thread's table. The kernel's return value (1: one slot emptied), or -errno.
+int UnregisterRingSlot(int ring_fd, unsigned slot);
+
 // How the SQ/CQ rings and the SQE array get their memory.
 enum class Mapping {
   kKernel,          // the kernel allocates, liburing mmaps (the classic way)

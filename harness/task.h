@@ -7,8 +7,6 @@
 
 #include <functional>
 
-#include "harness/child.h"
-
 namespace ringcheck {
 
 // Runs `body` in a new std::thread and joins it. A new thread starts without
@@ -17,18 +15,6 @@ namespace ringcheck {
 // slots do it here and cannot disturb the test thread. GoogleTest EXPECT_*
 // work in the body; an ASSERT_* only leaves the body.
 void InFreshThread(const std::function<void()>& body);
-
-// A syscall-style result carried through a child's exit status, for
-// RunInChild bodies: 0 stays 0, -errno becomes errno (1..199), a small
-// positive result n becomes 200 + n (capped at 239). Exit codes 240..255 are
-// left to the body for its own "could not even start" cases.
-int ExitCodeFor(long result);
-
-// The result ExitCodeFor encoded; or, when the child did not exit with such
-// a code, a value no syscall returns (kNoResult) — compare with
-// EXPECT_RESULT and print outcome.Describe() alongside.
-constexpr long kNoResult = -100000;
-long ResultFromExit(const ChildOutcome& outcome);
 
 }  // namespace ringcheck
 

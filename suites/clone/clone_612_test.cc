@@ -11,6 +11,7 @@
 
 #include "harness/features.h"
 #include "harness/matchers.h"
+#include "harness/pages.h"
 #include "suites/clone/clone_util.h"
 
 namespace ringcheck {
@@ -18,9 +19,7 @@ namespace {
 
 class CloneBuffers612 : public CloneFixture {
  protected:
-  void SetUp() override {
-    CloneFixture::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
+  void SetUpCast() override {
     if (Supported("clone_buffers_offset")) {
       GTEST_SKIP() << "environment:kernel_has_clone_buffers_offset (C26 describes 6.12)";
     }
@@ -31,11 +30,11 @@ class CloneBuffers612 : public CloneFixture {
 TEST_F(CloneBuffers612, BusyPrecedesFault) {
   RINGCHECK_RULE("C26");
   ASSERT_EQ(dst_bufs_.RegisterWith(dst_->get()), 0);
-  void* page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(page, MAP_FAILED);
+  InaccessiblePage unreadable;
+  ASSERT_TRUE(unreadable.ok());
+  void* page = unreadable.get();
   EXPECT_RESULT(io_uring_register(dst_->fd(), IORING_REGISTER_CLONE_BUFFERS, page, 1), -EBUSY,
                 "C26");
-  munmap(page, 4096);
 }
 
 // C26: "busy" wins over an unknown flag.

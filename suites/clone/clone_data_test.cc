@@ -10,9 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "harness/child.h"
+#include "harness/in_child.h"
 #include "harness/matchers.h"
-#include "harness/task.h"
 #include "suites/clone/clone_util.h"
 
 namespace ringcheck {
@@ -85,33 +84,32 @@ TEST_F(CloneBuffersData, CloneWorksAfterSourceRingIsClosed) {
 TEST_F(CloneBuffersData, CloneIsNotChargedTwice) {
   RINGCHECK_RULE("C25");
   constexpr unsigned kPages = 64;
-  SharedResults results;
-  ChildOutcome out = RunInChild([&results] {
-    if (!BecomeUnusedUid() && !DropIpcLock()) return 242;
+  ChildRun run = InChild([](ChildChannel& child) {
+    ASSERT_TRUE(BecomeUnusedUid() || DropIpcLock())
+        << "neither a uid of its own nor dropping CAP_IPC_LOCK worked";
     io_uring source, clone, other;
-    if (io_uring_queue_init(4, &source, 0) < 0 || io_uring_queue_init(4, &clone, 0) < 0 ||
-        io_uring_queue_init(4, &other, 0) < 0) {
-      return 250;
-    }
+    ASSERT_RESULT(io_uring_queue_init(4, &source, 0), 0, "the source ring");
+    ASSERT_RESULT(io_uring_queue_init(4, &clone, 0), 0, "the clone's ring");
+    ASSERT_RESULT(io_uring_queue_init(4, &other, 0), 0, "the other ring");
     Buffers bufs(kPages), more(kPages);
     rlimit limit;
     getrlimit(RLIMIT_MEMLOCK, &limit);
     limit.rlim_cur = (2 * kPages - 1) * 4096;
-    if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < limit.rlim_cur) return 243;
-    if (setrlimit(RLIMIT_MEMLOCK, &limit) != 0) return 243;
-    results[0] = bufs.RegisterWith(&source);
-    results[1] = CloneRaw(clone.ring_fd, CloneArg(static_cast<uint32_t>(source.ring_fd)));
-    results[2] = more.RegisterWith(&other);
-    results[3] = Buffers(1).RegisterWith(&clone);  // the clone did give it a table
-    return 0;
+    ASSERT_TRUE(limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= limit.rlim_cur)
+        << "RLIMIT_MEMLOCK's hard limit is below " << limit.rlim_cur << " bytes";
+    ASSERT_EQ(setrlimit(RLIMIT_MEMLOCK, &limit), 0) << "setrlimit(RLIMIT_MEMLOCK)";
+    child.Put(0, bufs.RegisterWith(&source));
+    child.Put(1, CloneRaw(clone.ring_fd, CloneArg(static_cast<uint32_t>(source.ring_fd))));
+    child.Put(2, more.RegisterWith(&other));
+    child.Put(3, Buffers(1).RegisterWith(&clone));  // the clone did give it a table
   });
-  ASSERT_TRUE(out.ExitedWith(0)) << "child: " << out.Describe();
-  ASSERT_RESULT(results[0], 0,
+  ASSERT_CHILD_RAN(run);
+  ASSERT_RESULT(run.Value(0), 0,
                 "C25: 64 pages under a 127-page limit (if -ENOMEM: the uid already has more "
                 "than 63 pages of io_uring memory charged, or the kernel charges too much)");
-  EXPECT_RESULT(results[1], 0, "C25: the clone must not be charged again");
-  EXPECT_RESULT(results[2], -ENOMEM, "C25: a second registration of 64 pages is charged");
-  EXPECT_RESULT(results[3], -EBUSY, "C25: the clone happened (its ring has a table)");
+  EXPECT_RESULT(run.Value(1), 0, "C25: the clone must not be charged again");
+  EXPECT_RESULT(run.Value(2), -ENOMEM, "C25: a second registration of 64 pages is charged");
+  EXPECT_RESULT(run.Value(3), -EBUSY, "C25: the clone happened (its ring has a table)");
 }
 
 }  // namespace

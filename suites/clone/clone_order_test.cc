@@ -12,6 +12,7 @@
 #include "harness/configs.h"
 #include "harness/features.h"
 #include "harness/matchers.h"
+#include "harness/pages.h"
 #include "harness/task.h"
 #include "suites/clone/clone_util.h"
 
@@ -45,11 +46,11 @@ TEST_F(CloneBuffersOrder, FaultPrecedesBusy) {
   RINGCHECK_RULE("C3 C5");
   REQUIRE_FEATURE("clone_buffers_offset");
   ASSERT_EQ(dst_bufs_.RegisterWith(dst_->get()), 0);
-  void* page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(page, MAP_FAILED);
+  InaccessiblePage unreadable;
+  ASSERT_TRUE(unreadable.ok());
+  void* page = unreadable.get();
   EXPECT_RESULT(io_uring_register(dst_->fd(), IORING_REGISTER_CLONE_BUFFERS, page, 1), -EFAULT,
                 "C3 before C5");
-  munmap(page, 4096);
 }
 
 // C4, C5: unknown flags are refused before "busy" (6.13+).

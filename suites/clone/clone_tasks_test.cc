@@ -7,9 +7,9 @@
 
 #include <cerrno>
 
-#include "harness/child.h"
 #include "harness/configs.h"
 #include "harness/features.h"
+#include "harness/in_child.h"
 #include "harness/matchers.h"
 #include "harness/task.h"
 #include "suites/clone/clone_util.h"
@@ -18,6 +18,16 @@ namespace ringcheck {
 namespace {
 
 class CloneBuffersTasks : public CloneFixture {};
+
+// A forked child makes a ring of its own and clones into it from `src_fd`
+// (inherited from the parent): the result in slot 0.
+ChildRun CloneInChild(int src_fd) {
+  return InChild([src_fd](ChildChannel& child) {
+    io_uring ring;
+    ASSERT_RESULT(io_uring_queue_init(4, &ring, 0), 0, "a ring in the child");
+    child.Put(0, CloneRaw(ring.ring_fd, CloneArg(static_cast<uint32_t>(src_fd))));
+  });
+}
 
 // C2: a SINGLE_ISSUER destination refuses every register call, this one
 // included, from a task other than its submitter: -EEXIST. Its owner may.
@@ -74,14 +84,9 @@ TEST_F(CloneBuffersTasks, RingOfAnotherThreadCanBeSource) {
 TEST_F(CloneBuffersTasks, ForkedChildCannotCloneFromParent) {
   RINGCHECK_RULE("C12");
   const int src_fd = src_->fd();
-  ChildOutcome out = RunInChild([src_fd] {
-    io_uring ring;
-    if (io_uring_queue_init(4, &ring, 0) < 0) return 250;
-    return ExitCodeFor(CloneRaw(ring.ring_fd, CloneArg(static_cast<uint32_t>(src_fd))));
-  });
-  ASSERT_FALSE(out.ExitedWith(250)) << "no ring in the child";
-  EXPECT_RESULT(ResultFromExit(out), -EINVAL, "C12: parent's mm")
-      << " (child " << out.Describe() << ")";
+  ChildRun run = CloneInChild(src_fd);
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), -EINVAL, "C12: parent's mm");
 }
 
 // C12, C15: the accounting check comes first: even an empty source of
@@ -91,14 +96,9 @@ TEST_F(CloneBuffersTasks, AccountingCheckPrecedesEmptySource) {
   auto empty = NewRing();
   if (empty == nullptr) return;
   const int src_fd = empty->fd();
-  ChildOutcome out = RunInChild([src_fd] {
-    io_uring ring;
-    if (io_uring_queue_init(4, &ring, 0) < 0) return 250;
-    return ExitCodeFor(CloneRaw(ring.ring_fd, CloneArg(static_cast<uint32_t>(src_fd))));
-  });
-  ASSERT_FALSE(out.ExitedWith(250)) << "no ring in the child";
-  EXPECT_RESULT(ResultFromExit(out), -EINVAL, "C12 before C15")
-      << " (child " << out.Describe() << ")";
+  ChildRun run = CloneInChild(src_fd);
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), -EINVAL, "C12 before C15");
 }
 
 // C12: same mm, different accounting user: a ring created with CAP_IPC_LOCK
@@ -107,28 +107,26 @@ TEST_F(CloneBuffersTasks, AccountingCheckPrecedesEmptySource) {
 // without the capability can.
 TEST_F(CloneBuffersTasks, RingsWithDifferentAccountingUserCannotShare) {
   RINGCHECK_RULE("C12");
-  SharedResults results;
-  ChildOutcome out = RunInChild([&results] {
-    if (!RingsAreExemptFromMemlock()) return 241;
+  ChildRun run = InChild([](ChildChannel& child) {
+    if (!RingsAreExemptFromMemlock()) {
+      child.Skip("privilege:cap_ipc_lock (rings here are charged to the user already; "
+                 "needs CAP_IPC_LOCK in the initial user namespace)");
+      return;
+    }
     Buffers bufs(1);
     io_uring exempt, charged, charged_src;
-    if (io_uring_queue_init(4, &exempt, 0) < 0) return 250;
-    if (bufs.RegisterWith(&exempt) != 0) return 250;
-    if (!DropIpcLock()) return 242;
-    if (io_uring_queue_init(4, &charged, 0) < 0) return 250;
-    if (io_uring_queue_init(4, &charged_src, 0) < 0) return 250;
-    if (bufs.RegisterWith(&charged_src) != 0) return 250;
-    results[0] = CloneRaw(charged.ring_fd, CloneArg(static_cast<uint32_t>(exempt.ring_fd)));
-    results[1] = CloneRaw(charged.ring_fd, CloneArg(static_cast<uint32_t>(charged_src.ring_fd)));
-    return 0;
+    ASSERT_RESULT(io_uring_queue_init(4, &exempt, 0), 0, "the exempt ring");
+    ASSERT_RESULT(bufs.RegisterWith(&exempt), 0, "the exempt ring's buffer");
+    ASSERT_TRUE(DropIpcLock()) << "cannot drop CAP_IPC_LOCK";
+    ASSERT_RESULT(io_uring_queue_init(4, &charged, 0), 0, "the charged ring");
+    ASSERT_RESULT(io_uring_queue_init(4, &charged_src, 0), 0, "the charged source ring");
+    ASSERT_RESULT(bufs.RegisterWith(&charged_src), 0, "the charged source's buffer");
+    child.Put(0, CloneRaw(charged.ring_fd, CloneArg(static_cast<uint32_t>(exempt.ring_fd))));
+    child.Put(1, CloneRaw(charged.ring_fd, CloneArg(static_cast<uint32_t>(charged_src.ring_fd))));
   });
-  if (out.ExitedWith(241)) {
-    GTEST_SKIP() << "privilege:cap_ipc_lock (rings here are charged to the user already; "
-                    "needs CAP_IPC_LOCK in the initial user namespace)";
-  }
-  ASSERT_TRUE(out.ExitedWith(0)) << "child: " << out.Describe();
-  EXPECT_RESULT(results[0], -EINVAL, "C12: exempt source, charged destination");
-  EXPECT_RESULT(results[1], 0, "C12: both charged to the same user");
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), -EINVAL, "C12: exempt source, charged destination");
+  EXPECT_RESULT(run.Value(1), 0, "C12: both charged to the same user");
 }
 
 // C12: rings charged to different uids cannot share. The child makes one
@@ -137,26 +135,26 @@ TEST_F(CloneBuffersTasks, RingsWithDifferentAccountingUserCannotShare) {
 // the uids is -EINVAL, within the new uid it works.
 TEST_F(CloneBuffersTasks, RingsOfDifferentUidsCannotShare) {
   RINGCHECK_RULE("C12");
-  SharedResults results;
-  ChildOutcome out = RunInChild([&results] {
-    if (!DropIpcLock()) return 242;
+  ChildRun run = InChild([](ChildChannel& child) {
+    ASSERT_TRUE(DropIpcLock()) << "cannot drop CAP_IPC_LOCK";
     Buffers bufs(1);
     io_uring first_uid, second_uid, second_uid_src;
-    if (io_uring_queue_init(4, &first_uid, 0) < 0) return 250;
-    if (bufs.RegisterWith(&first_uid) != 0) return 250;
-    if (!BecomeUnusedUid()) return 244;
-    if (io_uring_queue_init(4, &second_uid, 0) < 0) return 250;
-    if (io_uring_queue_init(4, &second_uid_src, 0) < 0) return 250;
-    if (bufs.RegisterWith(&second_uid_src) != 0) return 250;
-    results[0] = CloneRaw(second_uid.ring_fd, CloneArg(static_cast<uint32_t>(first_uid.ring_fd)));
-    results[1] =
-        CloneRaw(second_uid.ring_fd, CloneArg(static_cast<uint32_t>(second_uid_src.ring_fd)));
-    return 0;
+    ASSERT_RESULT(io_uring_queue_init(4, &first_uid, 0), 0, "the first uid's ring");
+    ASSERT_RESULT(bufs.RegisterWith(&first_uid), 0, "the first uid's buffer");
+    if (!BecomeUnusedUid()) {
+      child.Skip("privilege:setuid (needs CAP_SETUID for a second uid)");
+      return;
+    }
+    ASSERT_RESULT(io_uring_queue_init(4, &second_uid, 0), 0, "the second uid's ring");
+    ASSERT_RESULT(io_uring_queue_init(4, &second_uid_src, 0), 0, "the second uid's source");
+    ASSERT_RESULT(bufs.RegisterWith(&second_uid_src), 0, "the second uid's buffer");
+    child.Put(0, CloneRaw(second_uid.ring_fd, CloneArg(static_cast<uint32_t>(first_uid.ring_fd))));
+    child.Put(1, CloneRaw(second_uid.ring_fd,
+                          CloneArg(static_cast<uint32_t>(second_uid_src.ring_fd))));
   });
-  if (out.ExitedWith(244)) GTEST_SKIP() << "privilege:setuid (needs CAP_SETUID for a second uid)";
-  ASSERT_TRUE(out.ExitedWith(0)) << "child: " << out.Describe();
-  EXPECT_RESULT(results[0], -EINVAL, "C12: source charged to another uid");
-  EXPECT_RESULT(results[1], 0, "C12: both charged to the same uid");
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), -EINVAL, "C12: source charged to another uid");
+  EXPECT_RESULT(run.Value(1), 0, "C12: both charged to the same uid");
 }
 
 }  // namespace

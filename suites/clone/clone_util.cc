@@ -14,7 +14,6 @@
 #include "harness/errno_names.h"
 #include "harness/fd.h"
 #include "harness/features.h"
-#include "harness/task.h"
 
 namespace ringcheck {
 
@@ -51,14 +50,6 @@ CloneBuffersArg CloneArg(uint32_t src_fd, uint32_t flags, uint32_t src_off, uint
 int CloneRaw(int dst_fd, const CloneBuffersArg& arg) {
   return io_uring_register(static_cast<unsigned>(dst_fd), IORING_REGISTER_CLONE_BUFFERS,
                            const_cast<CloneBuffersArg*>(&arg), 1);
-}
-
-int RegisterRingSlot(int ring_fd, unsigned slot) {
-  io_uring_rsrc_update up;
-  std::memset(&up, 0, sizeof up);
-  up.offset = slot;
-  up.data = static_cast<uint64_t>(ring_fd);
-  return io_uring_register(static_cast<unsigned>(ring_fd), IORING_REGISTER_RING_FDS, &up, 1);
 }
 
 namespace {
@@ -144,18 +135,6 @@ int BufferTableSizeDestructive(io_uring* ring) {
   return static_cast<int>(hi);
 }
 
-SharedResults::SharedResults() {
-  void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  slots_ = p == MAP_FAILED ? nullptr : static_cast<long*>(p);
-  if (slots_ == nullptr) {
-    static long fallback[32];
-    slots_ = fallback;
-  }
-  for (unsigned i = 0; i < 32; ++i) slots_[i] = kNoResult;
-}
-
-SharedResults::~SharedResults() { munmap(slots_, 4096); }
-
 bool DropIpcLock() {
   __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2];
@@ -194,6 +173,7 @@ void CloneFixture::SetUp() {
   ASSERT_EQ(ret, 0) << "registering the source's buffers: " << ResultName(ret);
   file_ = ScratchFile(kFileSize);
   ASSERT_TRUE(file_.valid()) << "no scratch file in " << ScratchDir();
+  SetUpCast();
 }
 
 std::unique_ptr<Ring> CloneFixture::NewRing(const std::string& config) {

@@ -58,10 +58,6 @@ CloneBuffersArg CloneArg(uint32_t src_fd, uint32_t flags = 0, uint32_t src_off =
 // io_uring_register(dst_fd, IORING_REGISTER_CLONE_BUFFERS, &arg, 1).
 int CloneRaw(int dst_fd, const CloneBuffersArg& arg);
 
-// Registers `ring_fd` at `slot` of the calling thread's registered-ring table
-// (IORING_REGISTER_RING_FDS): 1, or -errno.
-int RegisterRingSlot(int ring_fd, unsigned slot);
-
 // One READ_FIXED / WRITE_FIXED of `len` bytes between `addr` (which must lie
 // in the buffer that slot `index` of `ring` maps) and `file_fd` at `offset`:
 // the CQE's result, or -ETIME if no CQE came.
@@ -87,16 +83,6 @@ int WriteFixed(Ring& ring, int file_fd, const void* addr, size_t len, unsigned i
 // at size - 1 is emptied. Call last. -1 if the answers make no sense.
 int BufferTableSizeDestructive(io_uring* ring);
 
-// Results a forked child leaves for its parent: a shared anonymous page.
-class SharedResults {
- public:
-  SharedResults();
-  ~SharedResults();
-  long& operator[](unsigned i) { return slots_[i]; }  // 0..31, start as kNoResult
- private:
-  long* slots_;
-};
-
 // In a child: clears CAP_IPC_LOCK from the calling thread's effective set,
 // so rings created afterwards charge their memory to the user (ctx->user).
 bool DropIpcLock();
@@ -118,6 +104,9 @@ bool RingsAreExemptFromMemlock();
 class CloneFixture : public ::testing::Test {
  protected:
   void SetUp() override;
+  // What a derived fixture adds; runs only once the cast is all there (not
+  // after a SKIP or a failed setup).
+  virtual void SetUpCast() {}
   // Another ring of the named configuration; nullptr (and a recorded
   // SKIP or FAIL) if it cannot be created.
   std::unique_ptr<Ring> NewRing(const std::string& config = "default");

@@ -26,9 +26,7 @@ constexpr uint16_t kBid = 5;
 
 class BufMore : public RingTest {
  protected:
-  void SetUp() override {
-    RingTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
+  void SetUpRing() override {
     REQUIRE_FEATURE("register_pbuf_ring");
     ASSERT_RESULT(ConnectedPair(Transport::kUnixStream, &pair_), 0, "socketpair");
   }

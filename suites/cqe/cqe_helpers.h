@@ -20,10 +20,6 @@
 namespace ringcheck {
 namespace cqe {
 
-// How long to wait for a CQE that must NOT come. Completions the kernel owes
-// arrive within microseconds; this only bounds how long a test looks.
-constexpr auto kNoMore = std::chrono::milliseconds(50);
-
 // The configurations under which a CQE flag can behave differently: plain,
 // 32-byte CQEs (cqe32), mixed sizes (cqe_mixed), completions that appear only
 // when the submitter enters the kernel (defer_taskrun_single_issuer), and
@@ -61,7 +57,7 @@ void WaitSqConsumed(Ring& ring);
 // count is this submission's alone.
 ::testing::AssertionResult SubmitExpect(Ring& ring, int n);
 
-// Reaps until no CQE has arrived for kNoMore (after at least `count`).
+// Reaps until no CQE has arrived for kNoMoreCqes (after at least `count`).
 std::vector<Cqe> ReapAll(Ring& ring, size_t count);
 
 // The CQEs of one user_data, in arrival order.
@@ -86,7 +82,9 @@ struct Want {
 class SkipTest : public RingTest {
  protected:
   static constexpr uint64_t kMarker = 99;
-  void SetUp() override;
+  void SetUpRing() override;  // skips unless the kernel has CQE_SKIP
+  // What a derived fixture adds, once the ring exists and has CQE_SKIP.
+  virtual void SetUpSkipTest() {}
   // Submits the `n` queued SQEs, then the marker NOP on its own (a request
   // that fails at submission ends its batch), and returns every CQE: at
   // least `count`, then whatever else comes before the CQ goes quiet.

@@ -23,9 +23,7 @@ using cqe::Describe;
 
 class CqOverflow : public RingTest {
  protected:
-  void SetUp() override {
-    RingTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
+  void SetUpRing() override {
     REQUIRE_FEATURE("feat_nodrop");
   }
   unsigned CqEntries() { return ring().get()->cq.ring_entries; }

@@ -27,9 +27,7 @@ constexpr size_t kLen = 100;
 
 class SendZc : public RingTest {
  protected:
-  void SetUp() override {
-    RingTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
+  void SetUpRing() override {
     std::memset(data_, 'z', sizeof data_);
   }
   void QueueSendZc(int fd, unsigned zc_flags) {

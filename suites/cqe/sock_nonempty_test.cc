@@ -157,9 +157,7 @@ INSTANTIATE_TEST_SUITE_P(FlagRings, SockNonempty,
 // IORING_ACCEPT_DONTWAIT: that is the probe.
 class AcceptNonempty : public RingTest {
  protected:
-  void SetUp() override {
-    RingTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
+  void SetUpRing() override {
     REQUIRE_FEATURE("accept_dontwait");
   }
 };

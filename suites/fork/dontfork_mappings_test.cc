@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "harness/child.h"
 #include "harness/child_probe.h"
 #include "harness/configs.h"
+#include "harness/in_child.h"
 #include "harness/matchers.h"
 
 namespace ringcheck {
@@ -89,7 +89,10 @@ class RingDontfork : public ::testing::TestWithParam<MappingCase> {
       FAIL() << "ring setup failed: " << ResultName(ret);
     }
     ASSERT_RESULT(io_uring_ring_dontfork(ring_->get()), 0, GetParam().rules);
+    SetUpRing();
   }
+  // What a derived fixture adds, once the ring exists and is advised.
+  virtual void SetUpRing() {}
   io_uring* r() { return ring_->get(); }
   std::unique_ptr<Ring> ring_;
 };
@@ -108,14 +111,14 @@ TEST_P(RingDontfork, SqeArrayFaultsInChild) {
 // A24: every liburing helper that touches the ring crashes in the child.
 TEST_P(RingDontfork, LiburingSubmitInChildCrashes) {
   RINGCHECK_RULE("A24");
-  ChildOutcome o = RunInChild([this] {
-    prctl(PR_SET_DUMPABLE, 0);
+  ChildRun run = InChild([this](ChildChannel& child) {
+    prctl(PR_SET_DUMPABLE, 0);  // the expected SIGSEGV leaves no core file
     io_uring_sqe* sqe = io_uring_get_sqe(r());
-    if (sqe == nullptr) return 2;
+    ASSERT_NE(sqe, nullptr) << "no free SQE in the child";
     io_uring_prep_nop(sqe);
-    return io_uring_submit(r()) == 1 ? 0 : 3;
+    child.Put(0, io_uring_submit(r()));
   });
-  EXPECT_TRUE(o.KilledBy(SIGSEGV)) << "child submit " << o.Describe() << " (rule A24)";
+  EXPECT_TRUE(run.outcome.KilledBy(SIGSEGV)) << "child submit: " << run.Describe() << " (rule A24)";
 }
 
 // A18: MADV_DONTFORK changes only what a child inherits; the parent keeps
@@ -181,9 +184,7 @@ INSTANTIATE_TEST_SUITE_P(Mappings, RingDontforkCoveredRings,
 // pages after them, stay mapped in the child.
 class RingDontforkUserMemory : public RingDontfork {
  protected:
-  void SetUp() override {
-    RingDontfork::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
+  void SetUpRing() override {
     // Control: dontfork did take effect, on the SQE page.
     ASSERT_TRUE(FaultsInChild(r()->sq.sqes)) << "SQEs (rule A10)";
   }

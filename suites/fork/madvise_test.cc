@@ -5,7 +5,6 @@
 #include <sys/mman.h>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 #include "harness/capabilities.h"
@@ -125,16 +124,6 @@ TEST(Madvise, DoforkOnVmIoMappingIsEinval) {
   EXPECT_RESULT(Advise(reinterpret_cast<void*>(io->start), io->end - io->start, MADV_DOFORK),
                 -EINVAL, "A19")
       << " on " << io->name;
-}
-
-size_t HugePageSize() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  size_t kib = 0;
-  while (meminfo >> key) {
-    if (key == "Hugepagesize:" && meminfo >> kib) return kib * 1024;
-  }
-  return 0;
 }
 
 // A20: a hugetlb VMA cannot be split at a boundary that is not huge-page

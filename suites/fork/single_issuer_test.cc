@@ -7,16 +7,13 @@
 
 #include <vector>
 
-#include "harness/child.h"
-#include "harness/child_probe.h"
 #include "harness/configs.h"
 #include "harness/features.h"
+#include "harness/in_child.h"
 #include "harness/matchers.h"
 
 namespace ringcheck {
 namespace {
-
-constexpr auto kNoMore = std::chrono::milliseconds(100);
 
 // Submits one NOP from the calling task and reaps it: on 6.0, where the
 // submitter was the first task to submit, this makes the parent the
@@ -30,9 +27,12 @@ void SubmitNopAndReap(Ring& ring, uint64_t user_data) {
   ASSERT_EQ(ring.Reap(1).size(), 1u) << "the parent's own NOP did not complete";
 }
 
-long ChildEnter(Ring& ring, unsigned to_submit, unsigned flags) {
-  return ResultFromChild(
-      [&] { return io_uring_enter(ring.fd(), to_submit, 0, flags, nullptr); });
+// io_uring_enter / IORING_REGISTER_PROBE from a forked child: the result in
+// slot 0 of the run.
+ChildRun ChildEnter(Ring& ring, unsigned to_submit, unsigned flags) {
+  return InChild([&](ChildChannel& child) {
+    child.Put(0, io_uring_enter(ring.fd(), to_submit, 0, flags, nullptr));
+  });
 }
 
 long RegisterProbe(Ring& ring) {
@@ -40,8 +40,8 @@ long RegisterProbe(Ring& ring) {
   return io_uring_register_probe(ring.get(), reinterpret_cast<io_uring_probe*>(buf), 8);
 }
 
-long ChildRegisterProbe(Ring& ring) {
-  return ResultFromChild([&] { return RegisterProbe(ring); });
+ChildRun ChildRegisterProbe(Ring& ring) {
+  return InChild([&](ChildChannel& child) { child.Put(0, RegisterProbe(ring)); });
 }
 
 // Both SINGLE_ISSUER configurations of the matrix.
@@ -50,33 +50,32 @@ class SingleIssuer : public RingTest {
   void SetUp() override {
     RINGCHECK_RULE("A31 A32");
     RingTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    SubmitNopAndReap(ring(), 1);
   }
+  void SetUpRing() override { SubmitNopAndReap(ring(), 1); }
 };
 
 // A31: another task (here a forked child) submitting gets -EEXIST, and its
 // NOP does not run.
 TEST_P(SingleIssuer, ChildSubmitIsEexist) {
   RINGCHECK_RULE("A31");
-  ChildValues got;
-  ChildOutcome o = RunInChild([&] {
+  ChildRun run = InChild([&](ChildChannel& child) {
     io_uring_sqe* sqe = io_uring_get_sqe(ring().get());
-    if (sqe == nullptr) return 2;
+    ASSERT_NE(sqe, nullptr) << "no free SQE in the child";
     io_uring_prep_nop(sqe);
     sqe->user_data = 0xbad;
-    got[0] = io_uring_submit(ring().get());
-    return 0;
+    child.Put(0, io_uring_submit(ring().get()));
   });
-  ASSERT_TRUE(o.ExitedWith(0)) << o.Describe();
-  EXPECT_RESULT(got[0], -EEXIST, "A31");
-  EXPECT_TRUE(ring().Reap(1, kNoMore).empty()) << "the child's NOP completed (rule A31)";
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), -EEXIST, "A31");
+  EXPECT_TRUE(ring().Reap(1, kNoMoreCqes).empty()) << "the child's NOP completed (rule A31)";
 }
 
 // A32: any io_uring_register call from another task gets -EEXIST.
 TEST_P(SingleIssuer, ChildRegisterIsEexist) {
   RINGCHECK_RULE("A32");
-  EXPECT_RESULT(ChildRegisterProbe(ring()), -EEXIST, "A32");
+  ChildRun run = ChildRegisterProbe(ring());
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), -EEXIST, "A32");
 }
 
 INSTANTIATE_TEST_SUITE_P(Rings, SingleIssuer,
@@ -89,7 +88,9 @@ TEST(SingleIssuerOnly, ChildWaitIsAllowed) {
   RINGCHECK_RULE("A33");
   CREATE_RING_OR_SKIP(ring, ConfigNamed("single_issuer"));
   SubmitNopAndReap(*ring, 1);
-  EXPECT_RESULT(ChildEnter(*ring, 0, IORING_ENTER_GETEVENTS), 0, "A33");
+  ChildRun run = ChildEnter(*ring, 0, IORING_ENTER_GETEVENTS);
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), 0, "A33");
 }
 
 // A34: with DEFER_TASKRUN only the submitter may run task work, so another
@@ -98,7 +99,9 @@ TEST(DeferTaskrun, ChildWaitIsEexist) {
   RINGCHECK_RULE("A34");
   CREATE_RING_OR_SKIP(ring, ConfigNamed("defer_taskrun_single_issuer"));
   SubmitNopAndReap(*ring, 1);
-  EXPECT_RESULT(ChildEnter(*ring, 0, IORING_ENTER_GETEVENTS), -EEXIST, "A34");
+  ChildRun run = ChildEnter(*ring, 0, IORING_ENTER_GETEVENTS);
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), -EEXIST, "A34");
 }
 
 RingConfig SqpollSingleIssuer() {
@@ -113,14 +116,18 @@ RingConfig SqpollSingleIssuer() {
 TEST(SqpollSingleIssuer, ChildEnterReturnsToSubmit) {
   RINGCHECK_RULE("A35");
   CREATE_RING_OR_SKIP(ring, SqpollSingleIssuer());
-  EXPECT_RESULT(ChildEnter(*ring, 2, 0), 2, "A35");
+  ChildRun run = ChildEnter(*ring, 2, 0);
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), 2, "A35");
 }
 
 // ... but registration still checks the submitter task.
 TEST(SqpollSingleIssuer, ChildRegisterIsEexist) {
   RINGCHECK_RULE("A35");
   CREATE_RING_OR_SKIP(ring, SqpollSingleIssuer());
-  EXPECT_RESULT(ChildRegisterProbe(*ring), -EEXIST, "A35");
+  ChildRun run = ChildRegisterProbe(*ring);
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), -EEXIST, "A35");
 }
 
 // A36: a SINGLE_ISSUER ring created R_DISABLED has no submitter until
@@ -134,19 +141,17 @@ TEST(RDisabledSingleIssuer, EnablingChildBecomesTheSubmitter) {
   config.flags |= IORING_SETUP_SINGLE_ISSUER;
   std::unique_ptr<Ring> ring;
   ASSERT_RESULT(Ring::Create(config, &ring, /*keep_disabled=*/true), 0, "A36: ring setup");
-  ChildValues got;
-  ChildOutcome o = RunInChild([&] {
-    got[0] = io_uring_enable_rings(ring->get());
+  ChildRun run = InChild([&](ChildChannel& child) {
+    child.Put(0, io_uring_enable_rings(ring->get()));
     io_uring_sqe* sqe = io_uring_get_sqe(ring->get());
-    if (sqe == nullptr) return 2;
+    ASSERT_NE(sqe, nullptr) << "no free SQE in the child";
     io_uring_prep_nop(sqe);
     sqe->user_data = 0xe7ab1e;
-    got[1] = io_uring_submit(ring->get());
-    return 0;
+    child.Put(1, io_uring_submit(ring->get()));
   });
-  ASSERT_TRUE(o.ExitedWith(0)) << o.Describe();
-  ASSERT_RESULT(got[0], 0, "A36: the child enables the ring");
-  EXPECT_RESULT(got[1], 1, "A36: the enabling child submits");
+  ASSERT_CHILD_RAN(run);
+  ASSERT_RESULT(run.Value(0), 0, "A36: the child enables the ring");
+  EXPECT_RESULT(run.Value(1), 1, "A36: the enabling child submits");
   EXPECT_RESULT(RegisterProbe(*ring), -EEXIST, "A36: the creator is no longer the submitter");
 }
 
@@ -161,8 +166,10 @@ TEST(RegisteredRingIndex, ChildCannotUseParentsIndex) {
   const unsigned index = ring->get()->enter_ring_fd;
   const unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_REGISTERED_RING;
   ASSERT_RESULT(io_uring_enter(index, 0, 0, flags, nullptr), 0, "A37: the index in the parent");
-  EXPECT_RESULT(ResultFromChild([&] { return io_uring_enter(index, 0, 0, flags, nullptr); }),
-                -EINVAL, "A37");
+  ChildRun run = InChild(
+      [&](ChildChannel& child) { child.Put(0, io_uring_enter(index, 0, 0, flags, nullptr)); });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), -EINVAL, "A37");
 }
 
 }  // namespace

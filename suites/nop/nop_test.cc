@@ -19,8 +19,6 @@
 namespace ringcheck {
 namespace {
 
-constexpr auto kNoMore = std::chrono::milliseconds(50);
-
 class Nop : public RingTest {
  protected:
   void QueueNop(uint64_t user_data, uint8_t sqe_flags = 0) {
@@ -69,7 +67,7 @@ TEST_P(Nop, OneCqePerSqe) {
   EXPECT_EQ(cqes[0].user_data, 0x1234u);
   EXPECT_RESULT(cqes[0].res, 0, "N1");
   // Nothing else may follow.
-  EXPECT_TRUE(ring().Reap(1, kNoMore).empty()) << "a second CQE for one NOP";
+  EXPECT_TRUE(ring().Reap(1, kNoMoreCqes).empty()) << "a second CQE for one NOP";
 }
 
 TEST_P(Nop, UserDataComesBackUntouched) {
@@ -99,7 +97,7 @@ TEST_P(Nop, BatchOfNGivesNCqes) {
     EXPECT_GE(c.user_data, 1000u);
     EXPECT_LT(c.user_data, 1000u + n);
   }
-  EXPECT_TRUE(ring().Reap(1, kNoMore).empty());
+  EXPECT_TRUE(ring().Reap(1, kNoMoreCqes).empty());
 }
 
 TEST_P(Nop, SubmitReturnsTheNumberQueued) {

@@ -85,7 +85,7 @@ TEST(RegisteredFdOnly, SetupWithFullTableIsBusy) {
   REQUIRE_FEATURE("setup_registered_fd_only");
   CREATE_RING_OR_SKIP(filler, ConfigNamed("default"));
   InFreshThread([&] {
-    for (unsigned i = 0; i < kRingSlots; ++i) ASSERT_SUCCESS(RegisterSlot(filler->fd()), "B20");
+    for (unsigned i = 0; i < kRingSlots; ++i) ASSERT_SUCCESS(RegisterRingSlot(filler->fd()), "B20");
     std::unique_ptr<Ring> ring;
     EXPECT_RESULT(Ring::Create(FdOnlyConfig(), &ring), -EBUSY, "B20: 16 slots in use");
   });

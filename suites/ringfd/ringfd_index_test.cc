@@ -8,9 +8,9 @@
 
 #include <cerrno>
 
-#include "harness/child.h"
 #include "harness/configs.h"
 #include "harness/features.h"
+#include "harness/in_child.h"
 #include "harness/matchers.h"
 #include "harness/task.h"
 #include "suites/ringfd/ringfd_util.h"
@@ -31,7 +31,7 @@ TEST(RingFdIndex, EnterWithIndexSixteenIsInvalid) {
   REQUIRE_FEATURE("enter_registered_ring");
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   InFreshThread([&] {
-    ASSERT_RESULT(RegisterSlot(ring->fd(), 0), 0, "B14: gives the thread a table");
+    ASSERT_RESULT(RegisterRingSlot(ring->fd(), 0), 0, "B14: gives the thread a table");
     EXPECT_RESULT(EnterThroughSlot(kRingSlots), -EINVAL, "B14: index 16");
     EXPECT_RESULT(EnterThroughSlot(0xffffffffu), -EINVAL, "B14: index -1U");
   });
@@ -43,7 +43,7 @@ TEST(RingFdIndex, EnterThroughEmptySlotIsBadf) {
   REQUIRE_FEATURE("enter_registered_ring");
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   InFreshThread([&] {
-    ASSERT_RESULT(RegisterSlot(ring->fd(), 0), 0, "B15: gives the thread a table");
+    ASSERT_RESULT(RegisterRingSlot(ring->fd(), 0), 0, "B15: gives the thread a table");
     EXPECT_RESULT(EnterThroughSlot(0), 0, "B15: slot 0 holds the ring");
     EXPECT_RESULT(EnterThroughSlot(1), -EBADF, "B15: slot 1 is empty");
   });
@@ -58,7 +58,7 @@ TEST(RingFdIndex, RegisterThroughSlotFollowsEnterRules) {
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   InFreshThread([&] {
     EXPECT_RESULT(ProbeThroughSlot(0), -EINVAL, "B16: no task context");
-    ASSERT_RESULT(RegisterSlot(ring->fd(), 0), 0, "B16");
+    ASSERT_RESULT(RegisterRingSlot(ring->fd(), 0), 0, "B16");
     EXPECT_RESULT(ProbeThroughSlot(0), 0, "B16: full slot");
     EXPECT_RESULT(ProbeThroughSlot(1), -EBADF, "B16: empty slot");
     EXPECT_RESULT(ProbeThroughSlot(kRingSlots), -EINVAL, "B16: index 16");
@@ -72,7 +72,7 @@ TEST(RingFdIndex, RegisterThroughSlotActsOnThatRing) {
   REQUIRE_FEATURE("register_use_registered_ring");
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   InFreshThread([&] {
-    ASSERT_RESULT(RegisterSlot(ring->fd(), 3), 3, "B16");
+    ASSERT_RESULT(RegisterRingSlot(ring->fd(), 3), 3, "B16");
     static char buf[4096];
     iovec iov = {buf, sizeof buf};
     EXPECT_RESULT(io_uring_register(
@@ -91,11 +91,11 @@ TEST(RingFdIndex, ForkedChildHasNoSlots) {
   REQUIRE_FEATURE("enter_registered_ring");
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   InFreshThread([&] {
-    ASSERT_RESULT(RegisterSlot(ring->fd(), 0), 0, "B18");
+    ASSERT_RESULT(RegisterRingSlot(ring->fd(), 0), 0, "B18");
     ASSERT_RESULT(EnterThroughSlot(0), 0, "B18: the parent's slot works");
-    ChildOutcome out = RunInChild([] { return ExitCodeFor(EnterThroughSlot(0)); });
-    EXPECT_RESULT(ResultFromExit(out), -EINVAL, "B18: slot 0 in the child")
-        << " (child " << out.Describe() << ")";
+    ChildRun run = InChild([](ChildChannel& child) { child.Put(0, EnterThroughSlot(0)); });
+    ASSERT_CHILD_RAN(run);
+    EXPECT_RESULT(run.Value(0), -EINVAL, "B18: slot 0 in the child");
   });
 }
 
@@ -106,7 +106,7 @@ TEST(RingFdIndex, OtherThreadWithoutContextIsInvalid) {
   REQUIRE_FEATURE("enter_registered_ring");
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   InFreshThread([&] {
-    ASSERT_RESULT(RegisterSlot(ring->fd(), 0), 0, "B19");
+    ASSERT_RESULT(RegisterRingSlot(ring->fd(), 0), 0, "B19");
     InFreshThread([] { EXPECT_RESULT(EnterThroughSlot(0), -EINVAL, "B19: other thread"); });
     EXPECT_RESULT(EnterThroughSlot(0), 0, "B19: still fine in the registering thread");
   });
@@ -119,9 +119,9 @@ TEST(RingFdIndex, OtherThreadWithContextIsBadf) {
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   CREATE_RING_OR_SKIP(other, ConfigNamed("default"));
   InFreshThread([&] {
-    ASSERT_RESULT(RegisterSlot(ring->fd(), 0), 0, "B19");
+    ASSERT_RESULT(RegisterRingSlot(ring->fd(), 0), 0, "B19");
     InFreshThread([&] {
-      ASSERT_RESULT(RegisterSlot(other->fd(), 5), 5, "B19: a table of its own");
+      ASSERT_RESULT(RegisterRingSlot(other->fd(), 5), 5, "B19: a table of its own");
       EXPECT_RESULT(EnterThroughSlot(0), -EBADF, "B19: slot 0 is empty here");
     });
   });
@@ -135,9 +135,9 @@ TEST(RingFdIndex, SameIndexNamesEachThreadsOwnRing) {
   CREATE_RING_OR_SKIP(first, ConfigNamed("default"));
   CREATE_RING_OR_SKIP(second, ConfigNamed("default"));
   InFreshThread([&] {
-    ASSERT_RESULT(RegisterSlot(first->fd(), 0), 0, "B19");
+    ASSERT_RESULT(RegisterRingSlot(first->fd(), 0), 0, "B19");
     InFreshThread([&] {
-      ASSERT_RESULT(RegisterSlot(second->fd(), 0), 0, "B19");
+      ASSERT_RESULT(RegisterRingSlot(second->fd(), 0), 0, "B19");
       // Both rings have a NOP waiting; index 0 submits from `second` only.
       PublishNop(first->get(), 1);
       EXPECT_RESULT(SubmitNopThroughSlot(second->get(), 0, 2), 1, "B19");

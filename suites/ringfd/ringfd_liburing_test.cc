@@ -72,8 +72,8 @@ TEST(LiburingRingFd, RegisterTwiceIsExist) {
     ASSERT_NE(ring, nullptr);
     ASSERT_RESULT(io_uring_register_ring_fd(ring->get()), 1, "B22");
     EXPECT_RESULT(io_uring_register_ring_fd(ring->get()), -EEXIST, "B22");
-    EXPECT_RESULT(RegisterSlot(ring->fd()), 1, "B22: slot 1 was still free");
-    EXPECT_RESULT(UnregisterSlot(ring->fd(), 1), 1, "B22");
+    EXPECT_RESULT(RegisterRingSlot(ring->fd()), 1, "B22: slot 1 was still free");
+    EXPECT_RESULT(UnregisterRingSlot(ring->fd(), 1), 1, "B22");
   });
 }
 
@@ -183,7 +183,7 @@ TEST(LiburingRingFd, ClosedRingCannotBeSubmittedFromAnotherThread) {
       EXPECT_RESULT(io_uring_submit(r), -EINVAL, "B28: no io_uring context");
     });
     InFreshThread([&] {
-      ASSERT_RESULT(RegisterSlot(other->fd(), 5), 5, "B28: a context, slot 0 empty");
+      ASSERT_RESULT(RegisterRingSlot(other->fd(), 5), 5, "B28: a context, slot 0 empty");
       EXPECT_RESULT(io_uring_submit(r), -EBADF, "B28: slot 0 is empty here");
     });
     EXPECT_RESULT(io_uring_submit(r), 1, "B28: the registering thread submits the NOP");
@@ -227,7 +227,7 @@ TEST(LiburingRingFd, QueueExitFromAnotherThreadHitsThatThreadsSlot) {
     ASSERT_EQ(ring->get()->enter_ring_fd, 0);
     ASSERT_RESULT(io_uring_close_ring_fd(ring->get()), 1, "B30");
     InFreshThread([&] {
-      ASSERT_RESULT(RegisterSlot(bystander->fd(), 0), 0, "B30: same index, other ring");
+      ASSERT_RESULT(RegisterRingSlot(bystander->fd(), 0), 0, "B30: same index, other ring");
       ring.reset();  // io_uring_queue_exit in the wrong thread
       EXPECT_RESULT(EnterThroughSlot(0), -EBADF, "B30: the bystander's slot was emptied");
       EXPECT_FALSE(life.RingFreedWithin(kStaysAlive)) << "rule B30: the ring must leak";

@@ -16,13 +16,16 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
-#include "harness/child.h"
 #include "harness/configs.h"
+#include "harness/errno_names.h"
+#include "harness/fd.h"
 #include "harness/features.h"
+#include "harness/in_child.h"
 #include "harness/matchers.h"
 #include "harness/task.h"
 #include "suites/ringfd/ringfd_util.h"
@@ -34,13 +37,19 @@ constexpr auto kStaysAlive = std::chrono::milliseconds(100);  // long enough to 
 constexpr auto kFreed = std::chrono::seconds(5);              // ring teardown is async
 
 constexpr char kExecSlotEnv[] = "RINGCHECK_RINGFD_EXEC_SLOT";
+constexpr char kExecReportEnv[] = "RINGCHECK_RINGFD_EXEC_REPORT";
 
-// ExecDropsSlots re-executes this binary with kExecSlotEnv set; the new image
-// lands here before main(), reports what the slot does now, and exits.
+// ExecDropsSlots re-executes this binary with kExecSlotEnv (the slot) and
+// kExecReportEnv (an inherited pipe fd) set; the new image lands here before
+// main(), writes what the slot does now to the pipe, and exits. Exec takes
+// the child's InChild page away, so the pipe carries this one result.
 const bool kExecHelper = [] {
   const char* slot = std::getenv(kExecSlotEnv);
-  if (slot == nullptr) return false;
-  _exit(ExitCodeFor(EnterThroughSlot(static_cast<unsigned>(std::atoi(slot)))));
+  const char* report = std::getenv(kExecReportEnv);
+  if (slot == nullptr || report == nullptr) return false;
+  int result = EnterThroughSlot(static_cast<unsigned>(std::atoi(slot)));
+  dprintf(std::atoi(report), "%d\n", result);
+  _exit(0);
 }();
 
 // Leaves the registered slot as the ring's only reference: closes the fd
@@ -62,7 +71,7 @@ TEST(RingFdLifetime, SlotKeepsClosedRingAlive) {
   RingLifeline life;
   ASSERT_TRUE(life.Attach(ring->get()));
   InFreshThread([&] {
-    int slot = RegisterSlot(ring->fd());
+    int slot = RegisterRingSlot(ring->fd());
     ASSERT_SUCCESS(slot, "B17");
     DropAllButTheSlot(&ring);
     EXPECT_FALSE(life.RingFreedWithin(kStaysAlive)) << "rule B17: the slot holds a reference";
@@ -79,11 +88,11 @@ TEST(RingFdLifetime, UnregisterOfLastReferenceFreesRing) {
   RingLifeline life;
   ASSERT_TRUE(life.Attach(ring->get()));
   InFreshThread([&] {
-    int slot = RegisterSlot(ring->fd());
+    int slot = RegisterRingSlot(ring->fd());
     ASSERT_SUCCESS(slot, "B17");
     DropAllButTheSlot(&ring);
     ASSERT_FALSE(life.RingFreedWithin(kStaysAlive)) << "rule B17: freed while in a slot";
-    EXPECT_RESULT(UnregisterSlot(helper->fd(), slot), 1, "B17");
+    EXPECT_RESULT(UnregisterRingSlot(helper->fd(), slot), 1, "B17");
     EXPECT_TRUE(life.RingFreedWithin(kFreed))
         << "rule B17: the emptied slot held the last reference";
   });
@@ -97,7 +106,7 @@ TEST(RingFdLifetime, ThreadExitReleasesItsSlots) {
   RingLifeline life;
   ASSERT_TRUE(life.Attach(ring->get()));
   InFreshThread([&] {
-    ASSERT_SUCCESS(RegisterSlot(ring->fd()), "B17");
+    ASSERT_SUCCESS(RegisterRingSlot(ring->fd()), "B17");
     DropAllButTheSlot(&ring);
     EXPECT_FALSE(life.RingFreedWithin(kStaysAlive)) << "rule B17: freed while in a slot";
   });
@@ -114,24 +123,35 @@ TEST(RingFdLifetime, ThreadExitReleasesItsSlots) {
 TEST(RingFdLifetime, ExecDropsSlots) {
   RINGCHECK_RULE("B17 B14");
   REQUIRE_FEATURE("enter_registered_ring");
-  ChildOutcome out = RunInChild([] {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0) << ErrnoName(errno);
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+  ChildRun run = InChild([&](ChildChannel& child) {
     io_uring ring;
-    if (io_uring_queue_init(4, &ring, 0) < 0) return 250;
-    int slot = RegisterSlot(ring.ring_fd);
-    if (slot < 0) return 251;
-    if (EnterThroughSlot(static_cast<unsigned>(slot)) != 0) return 252;
-    std::string env = std::string(kExecSlotEnv) + "=" + std::to_string(slot);
+    ASSERT_RESULT(io_uring_queue_init(4, &ring, 0), 0, "a ring in the child");
+    int slot = RegisterRingSlot(ring.ring_fd);
+    ASSERT_SUCCESS(slot, "B17: the child's slot");
+    ASSERT_RESULT(EnterThroughSlot(static_cast<unsigned>(slot)), 0, "B17: the slot before exec");
+    ASSERT_EQ(fcntl(write_end.get(), F_SETFD, 0), 0) << ErrnoName(errno);
+    std::string slot_env = std::string(kExecSlotEnv) + "=" + std::to_string(slot);
+    std::string report_env = std::string(kExecReportEnv) + "=" + std::to_string(write_end.get());
     char name[] = "ringfd_exec_probe";
     char* argv[] = {name, nullptr};
-    char* envp[] = {env.data(), nullptr};
+    char* envp[] = {slot_env.data(), report_env.data(), nullptr};
     execve("/proc/self/exe", argv, envp);
-    return 253;
+    child.Skip("environment:exec of /proc/self/exe failed");
   });
-  if (out.ExitedWith(253)) GTEST_SKIP() << "environment:exec of /proc/self/exe failed";
-  ASSERT_FALSE(out.ExitedWith(250) || out.ExitedWith(251) || out.ExitedWith(252))
-      << "the child could not set up its slot: " << out.Describe();
-  EXPECT_RESULT(ResultFromExit(out), -EINVAL, "B17 B14: the slot after exec")
-      << " (child " << out.Describe() << ")";
+  // A body that returned did not exec: it failed or skipped.
+  if (run.finished) {
+    ASSERT_CHILD_RAN(run);
+    FAIL() << "the child returned without exec";
+  }
+  ASSERT_TRUE(run.outcome.ExitedWith(0)) << "the exec'd child: " << run.Describe();
+  write_end.reset();
+  char buf[32] = {};
+  ASSERT_GT(read(read_end.get(), buf, sizeof buf - 1), 0) << "the exec'd child reported nothing";
+  EXPECT_RESULT(std::atol(buf), -EINVAL, "B17 B14: the slot after exec");
 }
 
 // B17, B27: with every fd above 2 closed (close_range), a ring registered
@@ -139,25 +159,22 @@ TEST(RingFdLifetime, ExecDropsSlots) {
 TEST(RingFdLifetime, RingSurvivesCloseRangeOfAllFds) {
   RINGCHECK_RULE("B17 B27");
   REQUIRE_FEATURE("enter_registered_ring");
-  ChildOutcome out = RunInChild([] {
+  ChildRun run = InChild([](ChildChannel& child) {
     io_uring ring;
-    if (io_uring_queue_init(4, &ring, 0) < 0) return 250;
-    if (io_uring_register_ring_fd(&ring) != 1) return 251;
-    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0) return 252;
-    if (fcntl(ring.ring_fd, F_GETFD) != -1) return 253;  // the fd really is gone
+    ASSERT_RESULT(io_uring_queue_init(4, &ring, 0), 0, "a ring in the child");
+    ASSERT_RESULT(io_uring_register_ring_fd(&ring), 1, "B27: io_uring_register_ring_fd");
+    ASSERT_EQ(syscall(SYS_close_range, 3u, ~0u, 0u), 0) << "close_range: " << ErrnoName(errno);
+    ASSERT_EQ(fcntl(ring.ring_fd, F_GETFD), -1) << "the ring fd survived close_range";
     io_uring_prep_nop(io_uring_get_sqe(&ring));
-    int submitted = io_uring_submit(&ring);
-    if (submitted != 1) return ExitCodeFor(submitted < 0 ? submitted : 230);
+    child.Put(0, io_uring_submit(&ring));
     io_uring_cqe* cqe = nullptr;
-    int waited = io_uring_wait_cqe(&ring, &cqe);
-    if (waited != 0) return ExitCodeFor(waited);
-    return ExitCodeFor(cqe->res);
+    child.Put(1, io_uring_wait_cqe(&ring, &cqe));
+    if (cqe != nullptr) child.Put(2, cqe->res);
   });
-  ASSERT_FALSE(out.ExitedWith(250) || out.ExitedWith(251) || out.ExitedWith(252) ||
-               out.ExitedWith(253))
-      << "setup in the child failed: " << out.Describe();
-  EXPECT_RESULT(ResultFromExit(out), 0, "B17 B27: NOP through the index after close_range")
-      << " (child " << out.Describe() << ")";
+  ASSERT_CHILD_RAN(run);
+  ASSERT_RESULT(run.Value(0), 1, "B17 B27: the submit through the index after close_range");
+  ASSERT_RESULT(run.Value(1), 0, "B17 B27: the wait through the index");
+  EXPECT_RESULT(run.Value(2), 0, "B17 B27: NOP through the index after close_range");
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "harness/configs.h"
 #include "harness/features.h"
 #include "harness/matchers.h"
+#include "harness/pages.h"
 #include "harness/task.h"
 #include "suites/ringfd/ringfd_util.h"
 
@@ -62,9 +63,9 @@ TEST(RingFdTable, SixteenSlotsPerTaskThenBusy) {
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   InFreshThread([&] {
     for (unsigned i = 0; i < kRingSlots; ++i) {
-      EXPECT_RESULT(RegisterSlot(ring->fd()), static_cast<long>(i), "B5 B8: next free slot");
+      EXPECT_RESULT(RegisterRingSlot(ring->fd()), static_cast<long>(i), "B5 B8: next free slot");
     }
-    EXPECT_RESULT(RegisterSlot(ring->fd()), -EBUSY, "B6: all 16 slots used");
+    EXPECT_RESULT(RegisterRingSlot(ring->fd()), -EBUSY, "B6: all 16 slots used");
     EXPECT_RESULT(EnterThroughSlot(kRingSlots - 1), 0, "B2: slot 15 is the last one");
   });
 }
@@ -75,7 +76,7 @@ TEST(RingFdTable, AutoSlotIsWrittenBack) {
   REQUIRE_RING_FDS();
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   InFreshThread([&] {
-    ASSERT_RESULT(RegisterSlot(ring->fd(), 0), 0, "B5: explicit slot 0");
+    ASSERT_RESULT(RegisterRingSlot(ring->fd(), 0), 0, "B5: explicit slot 0");
     io_uring_rsrc_update e = SlotEntry(kAnySlot, static_cast<uint64_t>(ring->fd()));
     EXPECT_RESULT(RegisterRingFds(ring->fd(), &e, 1), 1, "B5");
     EXPECT_EQ(e.offset, 1u) << "rule B5: -1U must be replaced by the slot used (1)";
@@ -88,8 +89,8 @@ TEST(RingFdTable, OccupiedExplicitSlotIsBusy) {
   REQUIRE_RING_FDS();
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   InFreshThread([&] {
-    ASSERT_RESULT(RegisterSlot(ring->fd(), 7), 7, "B6");
-    EXPECT_RESULT(RegisterSlot(ring->fd(), 7), -EBUSY, "B6");
+    ASSERT_RESULT(RegisterRingSlot(ring->fd(), 7), 7, "B6");
+    EXPECT_RESULT(RegisterRingSlot(ring->fd(), 7), -EBUSY, "B6");
   });
 }
 
@@ -123,8 +124,8 @@ TEST(RingFdTable, OffsetSixteenIsInvalid) {
   REQUIRE_RING_FDS();
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   InFreshThread([&] {
-    EXPECT_RESULT(RegisterSlot(ring->fd(), kRingSlots), -EINVAL, "B4: offset 16");
-    EXPECT_RESULT(RegisterSlot(ring->fd(), 0xfffffffeu), -EINVAL, "B4: offset -2U");
+    EXPECT_RESULT(RegisterRingSlot(ring->fd(), kRingSlots), -EINVAL, "B4: offset 16");
+    EXPECT_RESULT(RegisterRingSlot(ring->fd(), 0xfffffffeu), -EINVAL, "B4: offset -2U");
   });
 }
 
@@ -133,13 +134,13 @@ TEST(RingFdTable, UnreadableEntryFaults) {
   RINGCHECK_RULE("B4");
   REQUIRE_RING_FDS();
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
-  void* page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(page, MAP_FAILED);
+  InaccessiblePage unreadable;
+  ASSERT_TRUE(unreadable.ok());
+  void* page = unreadable.get();
   InFreshThread([&] {
     EXPECT_RESULT(RegisterRingFds(ring->fd(), static_cast<io_uring_rsrc_update*>(page), 1), -EFAULT,
                   "B4: copy_from_user fails");
   });
-  munmap(page, 4096);
 }
 
 // B7: data that is not an open fd is -EBADF.
@@ -178,7 +179,7 @@ TEST(RingFdTable, SameRingInTwoSlots) {
   CREATE_RING_OR_SKIP(through, ConfigNamed("default"));
   CREATE_RING_OR_SKIP(target, ConfigNamed("default"));
   InFreshThread([&] {
-    ASSERT_RESULT(RegisterSlot(target->fd(), 2), 2, "B8");
+    ASSERT_RESULT(RegisterRingSlot(target->fd(), 2), 2, "B8");
     io_uring_rsrc_update e = SlotEntry(3, static_cast<uint64_t>(target->fd()));
     ASSERT_RESULT(RegisterRingFds(through->fd(), &e, 1), 1, "B8: via another ring");
     // Both slots name `target`: a NOP through either is consumed from its SQ.
@@ -237,7 +238,7 @@ TEST(RingFdTable, UnregisterEntryMustBeClean) {
   REQUIRE_RING_FDS();
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   InFreshThread([&] {
-    ASSERT_RESULT(RegisterSlot(ring->fd(), 0), 0, "B12: gives the thread a task context");
+    ASSERT_RESULT(RegisterRingSlot(ring->fd(), 0), 0, "B12: gives the thread a task context");
     io_uring_rsrc_update resv = SlotEntry(0, 0, 1);
     io_uring_rsrc_update data = SlotEntry(0, static_cast<uint64_t>(ring->fd()));
     io_uring_rsrc_update high = SlotEntry(kRingSlots, 0);
@@ -254,10 +255,10 @@ TEST(RingFdTable, UnregisterOfEmptySlotCounts) {
   REQUIRE_RING_FDS();
   CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
   InFreshThread([&] {
-    ASSERT_RESULT(RegisterSlot(ring->fd(), 0), 0, "B13: gives the thread a task context");
-    EXPECT_RESULT(UnregisterSlot(ring->fd(), 4), 1, "B13: slot 4 was empty");
-    EXPECT_RESULT(UnregisterSlot(ring->fd(), 0), 1, "B13: slot 0 was full");
-    EXPECT_RESULT(UnregisterSlot(ring->fd(), 0), 1, "B13: slot 0 is empty now");
+    ASSERT_RESULT(RegisterRingSlot(ring->fd(), 0), 0, "B13: gives the thread a task context");
+    EXPECT_RESULT(UnregisterRingSlot(ring->fd(), 4), 1, "B13: slot 4 was empty");
+    EXPECT_RESULT(UnregisterRingSlot(ring->fd(), 0), 1, "B13: slot 0 was full");
+    EXPECT_RESULT(UnregisterRingSlot(ring->fd(), 0), 1, "B13: slot 0 is empty now");
     EXPECT_RESULT(EnterThroughSlot(0), -EBADF, "B13: slot 0 was emptied");
   });
 }

@@ -25,17 +25,6 @@ int UnregisterRingFds(int ring_fd, io_uring_rsrc_update* entries, unsigned nr) {
   return io_uring_register(static_cast<unsigned>(ring_fd), IORING_UNREGISTER_RING_FDS, entries, nr);
 }
 
-int RegisterSlot(int ring_fd, unsigned offset) {
-  io_uring_rsrc_update e = SlotEntry(offset, static_cast<uint64_t>(ring_fd));
-  int ret = RegisterRingFds(ring_fd, &e, 1);
-  return ret == 1 ? static_cast<int>(e.offset) : ret;
-}
-
-int UnregisterSlot(int ring_fd, unsigned offset) {
-  io_uring_rsrc_update e = SlotEntry(offset, 0);
-  return UnregisterRingFds(ring_fd, &e, 1);
-}
-
 int EnterThroughSlot(unsigned index) {
   return io_uring_enter(index, 0, 0, IORING_ENTER_REGISTERED_RING | IORING_ENTER_GETEVENTS,
                         nullptr);

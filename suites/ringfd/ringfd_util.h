@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "harness/fd.h"
+#include "harness/ring.h"
 
 namespace ringcheck {
 
@@ -22,11 +23,7 @@ io_uring_rsrc_update SlotEntry(unsigned offset, uint64_t data, uint32_t resv = 0
 int RegisterRingFds(int ring_fd, io_uring_rsrc_update* entries, unsigned nr);
 int UnregisterRingFds(int ring_fd, io_uring_rsrc_update* entries, unsigned nr);
 
-// Registers `ring_fd` at `offset` (kAnySlot: first free) in the calling
-// thread's table: the slot index, or the -errno of the (single) entry.
-int RegisterSlot(int ring_fd, unsigned offset = kAnySlot);
-// Empties one slot of the calling thread's table: the kernel's return value.
-int UnregisterSlot(int ring_fd, unsigned offset);
+// One slot at a time: RegisterRingSlot/UnregisterRingSlot (harness/ring.h).
 
 // io_uring_enter(index, 0, 0, IORING_ENTER_REGISTERED_RING | GETEVENTS):
 // 0 when the index names a ring in the calling thread's table.

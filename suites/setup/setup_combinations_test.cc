@@ -12,6 +12,7 @@
 #include "harness/features.h"
 #include "harness/fd.h"
 #include "harness/matchers.h"
+#include "harness/pages.h"
 #include "harness/uapi.h"
 #include "suites/setup/setup_test_util.h"
 
@@ -20,12 +21,12 @@ namespace {
 
 TEST(SetupParams, UnreadableParamsAreEfault) {
   RINGCHECK_RULE("E1");
-  void* page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(page, MAP_FAILED);
+  InaccessiblePage unreadable;
+  ASSERT_TRUE(unreadable.ok());
+  void* page = unreadable.get();
   EXPECT_RESULT(io_uring_setup(4, static_cast<io_uring_params*>(page)), -EFAULT, "E1");
   // Even with nonsense entries the fault is reported first.
   EXPECT_RESULT(io_uring_setup(0, static_cast<io_uring_params*>(page)), -EFAULT, "E1");
-  munmap(page, 4096);
 }
 
 TEST(SetupParams, NonZeroReservedWordsAreEinval) {

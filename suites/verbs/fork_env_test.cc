@@ -5,11 +5,10 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
-#include <fstream>
 #include <string>
 
 #include "harness/capabilities.h"
-#include "harness/child_probe.h"
+#include "harness/in_child.h"
 #include "harness/matchers.h"
 #include "harness/pages.h"
 #include "suites/verbs/verbs_support.h"
@@ -27,12 +26,12 @@ void ListDevices() {
 
 // The status after the first ibv_get_device_list with `env`.
 long StatusWithEnv(const VerbsEnv& env) {
-  ChildValues got;
-  EXPECT_TRUE(InFreshProcess(env, [&] {
+  ChildRun run = InFreshProcess(env, [&](ChildChannel& child) {
     ListDevices();
-    got[0] = ibv_is_fork_initialized();
-  }));
-  return got[0];
+    child.Put(0, ibv_is_fork_initialized());
+  });
+  EXPECT_CHILD_RAN(run);
+  return run.Value(0);
 }
 
 // F9: "0" leaves fork tracking off from rdma-core v40 on; earlier releases
@@ -81,14 +80,14 @@ TEST(ForkSafeEnv, IbvForkSafeZeroLeavesTrackingOff) {
 // later, they change nothing.
 TEST(ForkSafeEnv, ReadOnlyAtTheFirstDeviceList) {
   RINGCHECK_RULE("F9");
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
     ListDevices();
     setenv("RDMAV_FORK_SAFE", "1", 1);
     ListDevices();
-    got[0] = ibv_is_fork_initialized();
-  }));
-  EXPECT_EQ(StatusName(got[0]), StatusName(ExpectedForkStatus(false))) << "rule F9";
+    child.Put(0, ibv_is_fork_initialized());
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(StatusName(run.Value(0)), StatusName(ExpectedForkStatus(false))) << "rule F9";
 }
 
 // F9, F10: RDMAV_FORK_SAFE=1 is a real ibv_fork_init: ranges are tracked.
@@ -99,14 +98,14 @@ TEST(ForkSafeEnv, RdmavForkSafeTracksRanges) {
   }
   Pages page(1);
   ASSERT_TRUE(page.ok());
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({{"RDMAV_FORK_SAFE", "1"}}, [&] {
+  ChildRun run = InFreshProcess({{"RDMAV_FORK_SAFE", "1"}}, [&](ChildChannel& child) {
     ListDevices();
-    got[0] = ibv_dontfork_range(page.page(0), PageSize());
-    got[1] = SeenByFork(page.page(0));
-  }));
-  EXPECT_EQ(got[0], 0) << "rule F10";
-  EXPECT_EQ(PageSeen(got[1]), kFaults) << "rule F9: tracking is on";
+    child.Put(0, ibv_dontfork_range(page.page(0), PageSize()));
+    child.Put(1, SeenByFork(page.page(0)));
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(0), 0) << "rule F10";
+  EXPECT_EQ(PageSeen(run.Value(1)), kFaults) << "rule F9: tracking is on";
 }
 
 // F6 (step 1), F10: with RDMAV_HUGEPAGES_SAFE libibverbs asks smaps for the
@@ -119,29 +118,19 @@ TEST(HugepagesSafeEnv, SmallPagesStayExact) {
   }
   Pages pages(3);
   ASSERT_TRUE(pages.ok());
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({{"RDMAV_HUGEPAGES_SAFE", "1"}}, [&] {
-    got[0] = ibv_fork_init();
-    got[1] = ibv_dontfork_range(pages.page(1), PageSize());
-    got[2] = SeenByFork(pages.page(1));
-    got[3] = SeenByFork(pages.page(0));
-    got[4] = SeenByFork(pages.page(2));
-  }));
-  EXPECT_EQ(got[0], 0) << "rule F6";
-  EXPECT_EQ(got[1], 0) << "rule F10";
-  EXPECT_EQ(PageSeen(got[2]), kFaults) << "the marked page (rule F10)";
-  EXPECT_EQ(PageSeen(got[3]), kReadable) << "the page before (rule F10)";
-  EXPECT_EQ(PageSeen(got[4]), kReadable) << "the page after (rule F10)";
-}
-
-size_t HugePageSize() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  size_t kib = 0;
-  while (meminfo >> key) {
-    if (key == "Hugepagesize:" && meminfo >> kib) return kib * 1024;
-  }
-  return 0;
+  ChildRun run = InFreshProcess({{"RDMAV_HUGEPAGES_SAFE", "1"}}, [&](ChildChannel& child) {
+    child.Put(0, ibv_fork_init());
+    child.Put(1, ibv_dontfork_range(pages.page(1), PageSize()));
+    child.Put(2, SeenByFork(pages.page(1)));
+    child.Put(3, SeenByFork(pages.page(0)));
+    child.Put(4, SeenByFork(pages.page(2)));
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(0), 0) << "rule F6";
+  EXPECT_EQ(run.Value(1), 0) << "rule F10";
+  EXPECT_EQ(PageSeen(run.Value(2)), kFaults) << "the marked page (rule F10)";
+  EXPECT_EQ(PageSeen(run.Value(3)), kReadable) << "the page before (rule F10)";
+  EXPECT_EQ(PageSeen(run.Value(4)), kReadable) << "the page after (rule F10)";
 }
 
 // One hugetlb page, unmapped on destruction.
@@ -181,17 +170,17 @@ class HugePage {
 TEST(HugepagesSafeEnv, RangeWidensToTheHugePage) {
   RINGCHECK_RULE("F6 F10");
   REQUIRE_HUGE_PAGE(huge);
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({{"RDMAV_HUGEPAGES_SAFE", "1"}}, [&] {
-    got[0] = ibv_fork_init();
-    got[1] = ibv_dontfork_range(huge.get() + PageSize(), 1);
-    got[2] = SeenByFork(huge.get());
-    got[3] = SeenByFork(huge.get() + huge.size() - 1);
-  }));
-  EXPECT_EQ(got[0], 0) << "rule F6";
-  EXPECT_EQ(got[1], 0) << "rule F10";
-  EXPECT_EQ(PageSeen(got[2]), kFaults) << "start of the huge page (rule F10)";
-  EXPECT_EQ(PageSeen(got[3]), kFaults) << "end of the huge page (rule F10)";
+  ChildRun run = InFreshProcess({{"RDMAV_HUGEPAGES_SAFE", "1"}}, [&](ChildChannel& child) {
+    child.Put(0, ibv_fork_init());
+    child.Put(1, ibv_dontfork_range(huge.get() + PageSize(), 1));
+    child.Put(2, SeenByFork(huge.get()));
+    child.Put(3, SeenByFork(huge.get() + huge.size() - 1));
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(0), 0) << "rule F6";
+  EXPECT_EQ(run.Value(1), 0) << "rule F10";
+  EXPECT_EQ(PageSeen(run.Value(2)), kFaults) << "start of the huge page (rule F10)";
+  EXPECT_EQ(PageSeen(run.Value(3)), kFaults) << "end of the huge page (rule F10)";
 }
 
 // F10, A20: without it the range stays small, madvise cannot split the
@@ -199,13 +188,13 @@ TEST(HugepagesSafeEnv, RangeWidensToTheHugePage) {
 TEST(HugepagesSafeEnv, WithoutItAHugetlbRangeFails) {
   RINGCHECK_RULE("F10");
   REQUIRE_HUGE_PAGE(huge);
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
-    got[0] = ibv_fork_init();
-    got[1] = ibv_dontfork_range(huge.get() + PageSize(), 1);
-  }));
-  EXPECT_EQ(got[0], 0) << "rule F6";
-  EXPECT_EQ(got[1], -1) << "rule F10";
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
+    child.Put(0, ibv_fork_init());
+    child.Put(1, ibv_dontfork_range(huge.get() + PageSize(), 1));
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(0), 0) << "rule F6";
+  EXPECT_EQ(run.Value(1), -1) << "rule F10";
 }
 
 }  // namespace

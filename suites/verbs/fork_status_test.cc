@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
-#include "harness/child_probe.h"
+#include <string>
+
 #include "harness/errno_names.h"
+#include "harness/in_child.h"
 #include "harness/matchers.h"
 #include "harness/pages.h"
 #include "suites/verbs/verbs_support.h"
@@ -26,9 +28,10 @@ TEST(ForkStatus, EnumValuesMatchTheAbi) {
 // kernel reports copy-on-fork (UNNEEDED).
 TEST(ForkStatus, BeforeInitFollowsKernelCopyOnFork) {
   RINGCHECK_RULE("F2 F3 F5");
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] { got[0] = ibv_is_fork_initialized(); }));
-  EXPECT_EQ(StatusName(got[0]), StatusName(ExpectedForkStatus(false)))
+  ChildRun run = InFreshProcess(
+      {}, [&](ChildChannel& child) { child.Put(0, ibv_is_fork_initialized()); });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(StatusName(run.Value(0)), StatusName(ExpectedForkStatus(false)))
       << "kernel: " << Describe(KernelCopyOnFork()) << " (rule F2)";
 }
 
@@ -36,13 +39,13 @@ TEST(ForkStatus, BeforeInitFollowsKernelCopyOnFork) {
 // copy-on-fork: UNNEEDED takes precedence.
 TEST(ForkStatus, AfterInitFollowsKernelCopyOnFork) {
   RINGCHECK_RULE("F2 F5");
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
-    got[0] = ibv_fork_init();
-    got[1] = ibv_is_fork_initialized();
-  }));
-  EXPECT_EQ(got[0], 0) << "ibv_fork_init returned " << got[0] << " (rule F6)";
-  EXPECT_EQ(StatusName(got[1]), StatusName(ExpectedForkStatus(true)))
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
+    child.Put(0, ibv_fork_init());
+    child.Put(1, ibv_is_fork_initialized());
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(0), 0) << "ibv_fork_init returned " << run.Value(0) << " (rule F6)";
+  EXPECT_EQ(StatusName(run.Value(1)), StatusName(ExpectedForkStatus(true)))
       << "kernel: " << Describe(KernelCopyOnFork()) << " (rule F2)";
 }
 
@@ -54,15 +57,15 @@ TEST(ForkStatus, CopyOnForkIsAskedOnEveryCall) {
   if (KernelCopyOnFork() != CopyOnFork::kOn) {
     GTEST_SKIP() << "environment:rdma_copy_on_fork (" << Describe(KernelCopyOnFork()) << ")";
   }
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
-    got[0] = ibv_is_fork_initialized();
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
+    child.Put(0, ibv_is_fork_initialized());
     rlimit none = {0, 0};
     setrlimit(RLIMIT_NOFILE, &none);  // no new file descriptors: no socket
-    got[1] = ibv_is_fork_initialized();
-  }));
-  EXPECT_EQ(StatusName(got[0]), StatusName(IBV_FORK_UNNEEDED)) << "rule F2";
-  EXPECT_EQ(StatusName(got[1]), StatusName(IBV_FORK_DISABLED))
+    child.Put(1, ibv_is_fork_initialized());
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(StatusName(run.Value(0)), StatusName(IBV_FORK_UNNEEDED)) << "rule F2";
+  EXPECT_EQ(StatusName(run.Value(1)), StatusName(IBV_FORK_DISABLED))
       << "the first answer was cached (rule F3)";
 }
 
@@ -85,15 +88,15 @@ TEST(ForkStatus, KernelReportsCopyOnFork) {
 // F6 (step 2): a second ibv_fork_init returns 0 and changes nothing.
 TEST(ForkInit, SecondCallReturnsZero) {
   RINGCHECK_RULE("F6");
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
-    got[0] = ibv_fork_init();
-    got[1] = ibv_fork_init();
-    got[2] = ibv_is_fork_initialized();
-  }));
-  EXPECT_EQ(got[0], 0) << "first call (rule F6)";
-  EXPECT_EQ(got[1], 0) << "second call (rule F6)";
-  EXPECT_EQ(StatusName(got[2]), StatusName(ExpectedForkStatus(true))) << "rule F6";
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
+    child.Put(0, ibv_fork_init());
+    child.Put(1, ibv_fork_init());
+    child.Put(2, ibv_is_fork_initialized());
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(0), 0) << "first call (rule F6)";
+  EXPECT_EQ(run.Value(1), 0) << "second call (rule F6)";
+  EXPECT_EQ(StatusName(run.Value(2)), StatusName(ExpectedForkStatus(true))) << "rule F6";
 }
 
 // What ibv_fork_init returns after a range call made it "too late" (F6):
@@ -101,35 +104,32 @@ TEST(ForkInit, SecondCallReturnsZero) {
 // v51 on, where the UNNEEDED check comes first and returns 0.
 long TooLateResult() { return ForkInitTracksRanges() ? EINVAL : 0; }
 
+// In a fresh process: `range_call` (named `name`) on one page before
+// ibv_fork_init, which then must say it is too late (F6, F7).
+void ExpectForkInitTooLateAfter(int (*range_call)(void*, size_t), const std::string& name) {
+  Pages page(1);
+  ASSERT_TRUE(page.ok());
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
+    child.Put(0, range_call(page.page(0), PageSize()));
+    child.Put(1, ibv_fork_init());
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(0), 0) << name << " before init (rule F7)";
+  EXPECT_EQ(run.Value(1), TooLateResult())
+      << "ibv_fork_init after " << name << " (rule F6): got " << ErrnoName(run.Value(1));
+}
+
 // F6 (step 4), F7: ibv_dontfork_range before ibv_fork_init makes a later
 // ibv_fork_init fail with EINVAL.
 TEST(ForkInit, AfterDontforkRangeIsEinval) {
   RINGCHECK_RULE("F6 F7");
-  Pages page(1);
-  ASSERT_TRUE(page.ok());
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
-    got[0] = ibv_dontfork_range(page.page(0), PageSize());
-    got[1] = ibv_fork_init();
-  }));
-  EXPECT_EQ(got[0], 0) << "ibv_dontfork_range before init (rule F7)";
-  EXPECT_EQ(got[1], TooLateResult())
-      << "ibv_fork_init after ibv_dontfork_range (rule F6): got " << ErrnoName(got[1]);
+  ExpectForkInitTooLateAfter(ibv_dontfork_range, "ibv_dontfork_range");
 }
 
 // F7: ibv_dofork_range before init counts the same.
 TEST(ForkInit, AfterDoforkRangeIsEinval) {
   RINGCHECK_RULE("F6 F7");
-  Pages page(1);
-  ASSERT_TRUE(page.ok());
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
-    got[0] = ibv_dofork_range(page.page(0), PageSize());
-    got[1] = ibv_fork_init();
-  }));
-  EXPECT_EQ(got[0], 0) << "ibv_dofork_range before init (rule F7)";
-  EXPECT_EQ(got[1], TooLateResult())
-      << "ibv_fork_init after ibv_dofork_range (rule F6): got " << ErrnoName(got[1]);
+  ExpectForkInitTooLateAfter(ibv_dofork_range, "ibv_dofork_range");
 }
 
 // F7: before init a range call only notes that it is too late; it
@@ -138,12 +138,12 @@ TEST(ForkInit, RangeCallBeforeInitAdvisesNothing) {
   RINGCHECK_RULE("F7");
   Pages page(1);
   ASSERT_TRUE(page.ok());
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
     ibv_dontfork_range(page.page(0), PageSize());
-    got[0] = SeenByFork(page.page(0));
-  }));
-  EXPECT_EQ(PageSeen(got[0]), kReadable) << "rule F7";
+    child.Put(0, SeenByFork(page.page(0)));
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(PageSeen(run.Value(0)), kReadable) << "rule F7";
 }
 
 // F6 (step 3), F8: on a kernel that reports copy-on-fork, rdma-core v51 and
@@ -158,15 +158,15 @@ TEST(ForkInit, CopyOnForkKernelTracksOnlyBeforeV51) {
   ASSERT_GT(release, 0) << "cannot read the libibverbs release from its file name";
   Pages page(1);
   ASSERT_TRUE(page.ok());
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
-    got[0] = ibv_fork_init();
-    got[1] = ibv_dontfork_range(page.page(0), PageSize());
-    got[2] = SeenByFork(page.page(0));
-  }));
-  EXPECT_EQ(got[0], 0) << "rule F6";
-  EXPECT_EQ(got[1], 0) << "rule F10";
-  EXPECT_EQ(PageSeen(got[2]), release >= 51 ? kReadable : kFaults)
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
+    child.Put(0, ibv_fork_init());
+    child.Put(1, ibv_dontfork_range(page.page(0), PageSize()));
+    child.Put(2, SeenByFork(page.page(0)));
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(0), 0) << "rule F6";
+  EXPECT_EQ(run.Value(1), 0) << "rule F10";
+  EXPECT_EQ(PageSeen(run.Value(2)), release >= 51 ? kReadable : kFaults)
       << "libibverbs v" << release << " (rule " << (release >= 51 ? "F6" : "F8") << ")";
 }
 
@@ -176,22 +176,22 @@ TEST(ForkInit, HugepagesSafeSetLaterReturnsZero) {
   RINGCHECK_RULE("F12");
   Pages pages(3);
   ASSERT_TRUE(pages.ok());
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
-    got[0] = ibv_fork_init();
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
+    child.Put(0, ibv_fork_init());
     setenv("RDMAV_HUGEPAGES_SAFE", "1", 1);
-    got[1] = ibv_fork_init();
-    got[2] = ibv_dontfork_range(pages.page(1), PageSize());
-    got[3] = SeenByFork(pages.page(1));
-    got[4] = SeenByFork(pages.page(2));
-  }));
-  EXPECT_EQ(got[0], 0) << "rule F6";
-  EXPECT_EQ(got[1], 0) << "second ibv_fork_init with RDMAV_HUGEPAGES_SAFE (rule F12)";
-  EXPECT_EQ(got[2], 0) << "rule F10";
+    child.Put(1, ibv_fork_init());
+    child.Put(2, ibv_dontfork_range(pages.page(1), PageSize()));
+    child.Put(3, SeenByFork(pages.page(1)));
+    child.Put(4, SeenByFork(pages.page(2)));
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(0), 0) << "rule F6";
+  EXPECT_EQ(run.Value(1), 0) << "second ibv_fork_init with RDMAV_HUGEPAGES_SAFE (rule F12)";
+  EXPECT_EQ(run.Value(2), 0) << "rule F10";
   if (ForkInitTracksRanges()) {
-    EXPECT_EQ(PageSeen(got[3]), kFaults) << "the marked page (rule F10)";
+    EXPECT_EQ(PageSeen(run.Value(3)), kFaults) << "the marked page (rule F10)";
   }
-  EXPECT_EQ(PageSeen(got[4]), kReadable) << "the next page (rule F10)";
+  EXPECT_EQ(PageSeen(run.Value(4)), kReadable) << "the next page (rule F10)";
 }
 
 }  // namespace

@@ -4,9 +4,11 @@
 // rules F7, F10 of spec/verbs.md). Without a device these SKIP.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <functional>
 
-#include "harness/child_probe.h"
+#include "harness/errno_names.h"
+#include "harness/in_child.h"
 #include "harness/matchers.h"
 #include "harness/pages.h"
 #include "suites/verbs/verbs_support.h"
@@ -38,9 +40,6 @@ class Device {
   ibv_pd* pd_ = nullptr;
 };
 
-constexpr long kNoPd = -100;
-constexpr long kNoMr = -101;
-
 // F10: ibv_reg_mr after ibv_fork_init marks the registered page: gone in a
 // child, while the page next to it stays.
 TEST(RegisteredMr, PagesFaultInChildAfterForkInit) {
@@ -51,24 +50,20 @@ TEST(RegisteredMr, PagesFaultInChildAfterForkInit) {
   }
   Pages pages(3);
   ASSERT_TRUE(pages.ok());
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
-    got[0] = ibv_fork_init();
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
+    child.Put(0, ibv_fork_init());
     Device dev;
-    if (dev.pd() == nullptr) {
-      got[1] = kNoPd;
-      return;
-    }
+    ASSERT_NE(dev.pd(), nullptr) << "no protection domain on the first RDMA device";
     ibv_mr* mr = ibv_reg_mr(dev.pd(), pages.page(1), PageSize(), IBV_ACCESS_LOCAL_WRITE);
-    got[1] = mr != nullptr ? 0 : kNoMr;
-    got[2] = SeenByFork(pages.page(1));
-    got[3] = SeenByFork(pages.page(2));
-    if (mr != nullptr) ibv_dereg_mr(mr);
-  }));
-  EXPECT_EQ(got[0], 0) << "rule F6";
-  ASSERT_EQ(got[1], 0) << "device setup or ibv_reg_mr failed";
-  EXPECT_EQ(PageSeen(got[2]), kFaults) << "the registered page (rule F10)";
-  EXPECT_EQ(PageSeen(got[3]), kReadable) << "the page after it (rule F10)";
+    ASSERT_NE(mr, nullptr) << "ibv_reg_mr: " << ErrnoName(errno);
+    child.Put(2, SeenByFork(pages.page(1)));
+    child.Put(3, SeenByFork(pages.page(2)));
+    ibv_dereg_mr(mr);
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(0), 0) << "rule F6";
+  EXPECT_EQ(PageSeen(run.Value(2)), kFaults) << "the registered page (rule F10)";
+  EXPECT_EQ(PageSeen(run.Value(3)), kReadable) << "the page after it (rule F10)";
 }
 
 // F10: ibv_dereg_mr unmarks the pages again.
@@ -80,26 +75,21 @@ TEST(RegisteredMr, DeregBringsThePageBack) {
   }
   Pages pages(1);
   ASSERT_TRUE(pages.ok());
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
-    got[0] = ibv_fork_init();
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
+    child.Put(0, ibv_fork_init());
     Device dev;
-    if (dev.pd() == nullptr) {
-      got[1] = kNoPd;
-      return;
-    }
+    ASSERT_NE(dev.pd(), nullptr) << "no protection domain on the first RDMA device";
     ibv_mr* mr = ibv_reg_mr(dev.pd(), pages.page(0), PageSize(), IBV_ACCESS_LOCAL_WRITE);
-    got[1] = mr != nullptr ? 0 : kNoMr;
-    if (mr == nullptr) return;
-    got[2] = SeenByFork(pages.page(0));
-    got[3] = ibv_dereg_mr(mr);
-    got[4] = SeenByFork(pages.page(0));
-  }));
-  EXPECT_EQ(got[0], 0) << "rule F6";
-  ASSERT_EQ(got[1], 0) << "device setup or ibv_reg_mr failed";
-  EXPECT_EQ(PageSeen(got[2]), kFaults) << "while registered (rule F10)";
-  EXPECT_EQ(got[3], 0) << "ibv_dereg_mr";
-  EXPECT_EQ(PageSeen(got[4]), kReadable) << "after ibv_dereg_mr (rule F10)";
+    ASSERT_NE(mr, nullptr) << "ibv_reg_mr: " << ErrnoName(errno);
+    child.Put(2, SeenByFork(pages.page(0)));
+    child.Put(3, ibv_dereg_mr(mr));
+    child.Put(4, SeenByFork(pages.page(0)));
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(0), 0) << "rule F6";
+  EXPECT_EQ(PageSeen(run.Value(2)), kFaults) << "while registered (rule F10)";
+  EXPECT_EQ(run.Value(3), 0) << "ibv_dereg_mr";
+  EXPECT_EQ(PageSeen(run.Value(4)), kReadable) << "after ibv_dereg_mr (rule F10)";
 }
 
 // F7: a memory registration before ibv_fork_init makes ibv_fork_init fail
@@ -109,20 +99,16 @@ TEST(ForkInit, AfterRegMrIsEinval) {
   REQUIRE_RDMA_DEVICE();
   Pages pages(1);
   ASSERT_TRUE(pages.ok());
-  ChildValues got;
-  ASSERT_TRUE(InFreshProcess({}, [&] {
+  ChildRun run = InFreshProcess({}, [&](ChildChannel& child) {
     Device dev;
-    if (dev.pd() == nullptr) {
-      got[0] = kNoPd;
-      return;
-    }
+    ASSERT_NE(dev.pd(), nullptr) << "no protection domain on the first RDMA device";
     ibv_mr* mr = ibv_reg_mr(dev.pd(), pages.page(0), PageSize(), IBV_ACCESS_LOCAL_WRITE);
-    got[0] = mr != nullptr ? 0 : kNoMr;
-    got[1] = ibv_fork_init();
-    if (mr != nullptr) ibv_dereg_mr(mr);
-  }));
-  ASSERT_EQ(got[0], 0) << "device setup or ibv_reg_mr failed";
-  EXPECT_EQ(got[1], ForkInitTracksRanges() ? EINVAL : 0) << "rule F7";
+    ASSERT_NE(mr, nullptr) << "ibv_reg_mr: " << ErrnoName(errno);
+    child.Put(1, ibv_fork_init());
+    ibv_dereg_mr(mr);
+  });
+  ASSERT_CHILD_RAN(run);
+  EXPECT_EQ(run.Value(1), ForkInitTracksRanges() ? EINVAL : 0) << "rule F7";
 }
 
 }  // namespace

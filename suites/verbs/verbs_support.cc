@@ -13,7 +13,7 @@
 #include <cstring>
 
 #include "harness/child.h"
-#include "harness/child_probe.h"
+#include "harness/in_child.h"
 #include "harness/fd.h"
 
 namespace ringcheck {
@@ -114,7 +114,7 @@ std::string StatusName(long status) {
     case IBV_FORK_DISABLED: return "IBV_FORK_DISABLED";
     case IBV_FORK_ENABLED: return "IBV_FORK_ENABLED";
     case IBV_FORK_UNNEEDED: return "IBV_FORK_UNNEEDED";
-    case ChildValues::kUnset: return "(not reached)";
+    case ChildRun::kUnset: return "(not reached)";
   }
   return "ibv_fork_status " + std::to_string(status);
 }
@@ -123,9 +123,8 @@ bool ForkInitTracksRanges() {
   return KernelCopyOnFork() != CopyOnFork::kOn || LibibverbsRelease() < 51;
 }
 
-::testing::AssertionResult InFreshProcess(const VerbsEnv& env, const std::function<void()>& body) {
-  constexpr int kReused = 90;
-  ChildOutcome o = RunInChild([&] {
+ChildRun InFreshProcess(const VerbsEnv& env, const std::function<void(ChildChannel&)>& body) {
+  return InChild([&](ChildChannel& child) {
     for (const char* var :
          {"RDMAV_FORK_SAFE", "IBV_FORK_SAFE", "RDMAV_HUGEPAGES_SAFE", "RDMAV_USE_MADVISE"}) {
       unsetenv(var);
@@ -133,17 +132,13 @@ bool ForkInitTracksRanges() {
     for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     // Tracking already on means some earlier code in the test process used
     // libibverbs: then this child is not fresh and proves nothing.
-    if (ibv_is_fork_initialized() == IBV_FORK_ENABLED) return kReused;
-    body();
-    return 0;
+    if (ibv_is_fork_initialized() == IBV_FORK_ENABLED) {
+      child.Fail("libibverbs fork tracking was already on before the test (the test process "
+                 "must not call libibverbs itself)");
+      return;
+    }
+    body(child);
   });
-  if (o.ExitedWith(0)) return ::testing::AssertionSuccess();
-  if (o.ExitedWith(kReused)) {
-    return ::testing::AssertionFailure()
-           << "libibverbs fork tracking was already on before the test (the test process "
-              "must not call libibverbs itself)";
-  }
-  return ::testing::AssertionFailure() << "the fresh child " << o.Describe();
 }
 
 long SeenByFork(const void* addr) {
@@ -160,20 +155,19 @@ long SeenByFork(const void* addr) {
 std::string PageSeen(long seen) {
   if (seen == 1) return kReadable;
   if (seen == 0) return kFaults;
-  if (seen == ChildValues::kUnset) return "(not reached)";
+  if (seen == ChildRun::kUnset) return "(not reached)";
   return "neither readable nor SIGSEGV";
 }
 
 int RdmaDeviceCount() {
   static int count = [] {
-    ChildValues got;
-    bool ran = static_cast<bool>(InFreshProcess({}, [&] {
+    ChildRun run = InFreshProcess({}, [](ChildChannel& child) {
       int n = 0;
       ibv_device** list = ibv_get_device_list(&n);
-      got[0] = list != nullptr ? n : 0;
+      child.Put(0, list != nullptr ? n : 0);
       if (list != nullptr) ibv_free_device_list(list);
-    }));
-    return ran ? static_cast<int>(got[0]) : -1;
+    });
+    return ChildRanCleanly(run) ? static_cast<int>(run.Value(0)) : -1;
   }();
   return count;
 }

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "harness/in_child.h"
+
 // Exported by libibverbs since IBVERBS_1.1 but declared only in headers that
 // Debian's libibverbs-dev no longer installs.
 extern "C" int ibv_dontfork_range(void* base, size_t size);
@@ -49,9 +51,9 @@ using VerbsEnv = std::vector<std::pair<std::string, std::string>>;
 
 // Runs `body` in a forked child with a libibverbs nobody has used yet, with
 // RDMAV_FORK_SAFE, IBV_FORK_SAFE, RDMAV_HUGEPAGES_SAFE and RDMAV_USE_MADVISE
-// removed from the environment and then `env` set. Fails unless the child
-// runs `body` to its end.
-::testing::AssertionResult InFreshProcess(const VerbsEnv& env, const std::function<void()>& body);
+// removed from the environment and then `env` set: read the run with
+// ASSERT_CHILD_RAN. A child whose libibverbs is not fresh fails.
+ChildRun InFreshProcess(const VerbsEnv& env, const std::function<void(ChildChannel&)>& body);
 
 // In a child: what a fork made now sees at `addr`: 1 readable, 0 SIGSEGV,
 // -1 anything else. PageSeen names such a value for assertion messages.
