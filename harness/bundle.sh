@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# ./ringcheck bundle: a tarball that runs the conformance suites on any x86_64
+# Linux machine with no compiler, Bazel or Python (kselftest-style).
+#
+#   bundle.sh --out FILE.tar.gz        build everything with Bazel, then pack
+#   bundle.sh --stage DIR ...          (internal) pack from built files
+#
+# Layout inside ringcheck-<version>-x86_64/ (see harness/bundle/README):
+#   run                  POSIX sh (busybox ash is enough): probe, runner, report-ready results
+#   bin/runner bin/probe static (//harness:runner_guest, //harness:probe_guest)
+#   suites/<name>        the static guest twins; a dynamic twin (the verbs suite)
+#                        is a small sh wrapper here and the binary in libexec/
+#   libexec/<name>       dynamic twins, run with the bundle's loader and C/C++ runtime
+#   lib/                 that runtime (ld-linux, libc, libstdc++, ...), never libibverbs:
+#                        it and its providers must be the target's own
+#   tests/<name>.list    every test of a dynamic twin, so it can SKIP each one by
+#                        name where libibverbs is missing
+#   suites.txt           name, Bazel label, "alone" or "-" per suite
+#   expectations/ spec/ VERSION
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly EXIT_OK=0 EXIT_CANNOT_RUN=2 EXIT_USAGE=64
+
+say() { printf 'ringcheck bundle: %s\n' "$*" >&2; }
+die() {
+  local code=$1
+  shift
+  say "$*"
+  exit "$code"
+}
+
+usage() {
+  cat <<'EOF'
+usage: ./ringcheck bundle [--out FILE]
+
+Builds the static suite binaries, the probe and the runner, and packs them
+with expectations/, spec/ and a POSIX ./run script into one tarball
+(default: ringcheck-<version>-x86_64.tar.gz). On the target:
+
+  tar xzf ringcheck-<version>-x86_64.tar.gz && cd ringcheck-<version>-x86_64
+  ./run --out results/$(uname -r)        # KTAP on stdout, results directory
+  ./ringcheck report results/*            # later, on a machine with the checkout
+
+Exit status: 0 written, 2 could not build or write, 64 bad usage.
+EOF
+}
+
+# The version: the nearest tag, else the date and the short commit.
+version() {
+  local v
+  v=$(git -C "$ROOT" describe --tags --always --dirty 2>/dev/null || echo unknown)
+  [[ $v == *.* ]] || v="$(date -u +%Y%m%d)-g$v"
+  printf '%s' "$v" | tr -c 'A-Za-z0-9._+-' '_'
+}
+
+# copy_runtime BINARY LIBDIR: the shared libraries BINARY needs, but not
+# libibverbs, its providers or the libraries only it pulls in (libnl): those
+# belong to the target. The dynamic loader comes too, under its own name.
+copy_runtime() {
+  local bin=$1 lib=$2 path
+  mkdir -p "$lib"
+  while read -r path; do
+    case ${path##*/} in
+      libibverbs* | libnl-* | librdmacm* | libmlx* | librxe* | linux-vdso*) continue ;;
+    esac
+    cp -L "$path" "$lib/${path##*/}"
+  done < <(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
+}
+
+# test_list BINARY: "Suite.Test" per line from --gtest_list_tests.
+test_list() {
+  "$1" --gtest_list_tests | awk '
+    /^[^ ]/ { suite = $1; next }
+    /^  / { print suite $1 }'
+}
+
+stage() {  # stage DIR VERSION PROBE RUNNER [NAME LABEL ALONE FILE]...
+  local dir=$1 ver=$2 probe=$3 runner=$4 name label alone file
+  shift 4
+  mkdir -p "$dir/bin" "$dir/suites" "$dir/expectations" "$dir/spec"
+  install -m 0755 "$probe" "$dir/bin/probe"
+  install -m 0755 "$runner" "$dir/bin/runner"
+  : >"$dir/suites.txt"
+  while (($# >= 4)); do
+    name=$1 label=$2 alone=$3 file=$4
+    shift 4
+    if ldd "$file" >/dev/null 2>&1; then
+      mkdir -p "$dir/libexec" "$dir/tests"
+      install -m 0755 "$file" "$dir/libexec/$name"
+      copy_runtime "$file" "$dir/lib"
+      test_list "$file" >"$dir/tests/$name.list" ||
+        die $EXIT_CANNOT_RUN "cannot list the tests of $file (is libibverbs installed here?)"
+      install -m 0755 "$ROOT/harness/bundle/dynamic_suite.sh" "$dir/suites/$name"
+    else
+      install -m 0755 "$file" "$dir/suites/$name"
+    fi
+    echo "$name $label $alone" >>"$dir/suites.txt"
+  done
+  find "$ROOT/expectations" -maxdepth 1 -name '*.txt' -exec cp {} "$dir/expectations/" \;
+  find "$ROOT/spec" -maxdepth 1 -name '*.md' -exec cp {} "$dir/spec/" \;
+  install -m 0755 "$ROOT/harness/bundle/run" "$dir/run"
+  cp "$ROOT/harness/bundle/README" "$dir/README"
+  printf '%s\n' "$ver" >"$dir/VERSION"
+  git -C "$ROOT" rev-parse --short HEAD >"$dir/COMMIT" 2>/dev/null || echo unknown >"$dir/COMMIT"
+}
+
+out=""
+while (($# > 0)); do
+  case $1 in
+    --out)
+      [[ $# -ge 2 ]] || die $EXIT_USAGE "--out needs a file name"
+      out=$2
+      shift 2
+      ;;
+    -h | --help)
+      usage
+      exit $EXIT_OK
+      ;;
+    *) die $EXIT_USAGE "unknown argument '$1' (try --help)" ;;
+  esac
+done
+
+cd "$ROOT"
+ver=$(version)
+[[ -n $out ]] || out="ringcheck-$ver-x86_64.tar.gz"
+[[ $out == /* ]] || out="$PWD/$out"
+
+say "building the static suites"
+mapfile -t labels < <(bazel query --noshow_progress 'attr(tags, "conformance", tests(//suites/...))' 2>/dev/null | sort)
+((${#labels[@]} > 0)) || die $EXIT_CANNOT_RUN "no conformance suites found under //suites"
+mapfile -t alone_labels < <(bazel query --noshow_progress 'attr(tags, "run_alone", tests(//suites/...))' 2>/dev/null | sort)
+targets=(//harness:probe_guest //harness:runner_guest)
+for label in "${labels[@]}"; do targets+=("${label}_guest"); done
+log=$(mktemp "${TMPDIR:-/tmp}/ringcheck-bundle.XXXXXX.log")
+if ! bazel build --noshow_progress "${targets[@]}" >"$log" 2>&1; then
+  tail -n 20 "$log" >&2
+  die $EXIT_CANNOT_RUN "the build failed (full log: $log)"
+fi
+rm -f "$log"
+bin_dir=$(bazel info bazel-bin 2>/dev/null)
+
+args=()
+for label in "${labels[@]}"; do
+  alone=-
+  for a in "${alone_labels[@]}"; do [[ $a == "$label" ]] && alone=alone; done
+  path="$bin_dir/$(sed -e 's|^//||' -e 's|:|/|' <<<"$label")_guest"
+  args+=("$(basename "${path%_guest}")" "$label" "$alone" "$path")
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ringcheck-bundle.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+top="ringcheck-$ver-x86_64"
+stage "$work/$top" "$ver" "$bin_dir/harness/probe_guest" "$bin_dir/harness/runner_guest" "${args[@]}"
+mkdir -p "$(dirname "$out")" || die $EXIT_CANNOT_RUN "cannot create $(dirname "$out")"
+tar -C "$work" --owner=0 --group=0 --numeric-owner -czf "$out.tmp.$$" "$top" ||
+  die $EXIT_CANNOT_RUN "cannot write $out"
+mv "$out.tmp.$$" "$out"
+say "wrote $out ($(du -h "$out" | cut -f1)); unpack it and run ./$top/run"

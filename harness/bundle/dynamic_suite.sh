@@ -1,0 +1,77 @@
+#!/bin/sh
+# A dynamically linked suite of the bundle (the verbs suite: libibverbs loads
+# its providers with dlopen, which a static binary cannot). The binary is
+# libexec/<name>; it runs under the bundle's own loader and C/C++ runtime
+# (lib/), with the target's libibverbs. Where the target has no libibverbs,
+# every test of the suite is recorded as a SKIP with that reason, so the
+# results and the KTAP output still name each test.
+#
+# Called by bin/runner like any suite binary: [--gtest_filter=F], with
+# RINGCHECK_RESULTS_DIR set.
+
+name=${0##*/}
+B=$(cd "$(dirname "$0")/.." && pwd)
+
+find_ibverbs() {
+  old_ifs=$IFS
+  IFS=:
+  for d in ${LD_LIBRARY_PATH:-} /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib64 /lib64 \
+    /usr/local/lib /usr/lib /lib; do
+    if [ -n "$d" ] && [ -e "$d/libibverbs.so.1" ]; then
+      IFS=$old_ifs
+      echo "$d"
+      return 0
+    fi
+  done
+  IFS=$old_ifs
+  return 1
+}
+
+if dir=$(find_ibverbs); then
+  exec "$B/lib/ld-linux-x86-64.so.2" --library-path "$B/lib:$dir" "$B/libexec/$name" "$@"
+fi
+
+# No libibverbs: every test (that the filter selects) is a SKIP.
+filter="*"
+for a in "$@"; do
+  case $a in --gtest_filter=*) filter=${a#--gtest_filter=} ;; esac
+done
+positive=${filter%%-*}
+negative=""
+case $filter in *-*) negative=${filter#*-} ;; esac
+[ -n "$positive" ] || positive="*"
+
+matches() {  # matches NAME PATTERNS(colon-separated globs)
+  old_ifs=$IFS
+  IFS=:
+  for p in $2; do
+    # shellcheck disable=SC2254
+    case $1 in $p) IFS=$old_ifs; return 0 ;; esac
+  done
+  IFS=$old_ifs
+  return 1
+}
+
+reason="environment:libibverbs (libibverbs.so.1 is not installed on this machine)"
+out=${RINGCHECK_RESULTS_DIR:-.}/suites/$name.jsonl
+mkdir -p "${out%/*}"
+n=0
+{
+  printf '{"event":"program_start","binary":"%s","kernel_release":"%s","taint":-1,"expectations":0,"expectation_errors":[]}\n' \
+    "$name" "$(uname -r)"
+  while read -r test; do
+    [ -n "$test" ] || continue
+    matches "$test" "$positive" || continue
+    [ -n "$negative" ] && matches "$test" "$negative" && continue
+    suite=${test%%.*}
+    param=""
+    case ${test#*.} in */*) param=${test##*/} ;; esac
+    printf '{"event":"start","test":"%s"}\n' "$test"
+    printf '{"event":"end","test":"%s","suite":"%s",%s"verdict":"SKIP","reason":"%s","rules":[],"features":[],"checks":[],"messages":[],"duration_ms":0,"kernel_log":[]}\n' \
+      "$test" "$suite" "$( [ -n "$param" ] && printf '"param":"%s",' "$param")" "$reason"
+    n=$((n + 1))
+  done <"$B/tests/$name.list"
+  printf '{"event":"program_end","pass":0,"fail":0,"skip":%s,"xfail":0,"xpass":0,"taint_before":-1,"taint_after":-1,"kernel_log_readable":false,"kernel_log":[]}\n' "$n"
+} >>"$out"
+echo "$name: $reason; $n tests skipped" >&2
+exit 0
