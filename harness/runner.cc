@@ -259,7 +259,9 @@ bool JsonString(const std::string& s, size_t& i, std::string* out) {
     }
     if (++i >= s.size()) return false;
     switch (s[i]) {
-      case 'n': case 'r': case 't': out->push_back(' '); break;
+      case 'n': out->push_back('\n'); break;
+      case 'r': out->push_back('\r'); break;
+      case 't': out->push_back('\t'); break;
       case 'b': case 'f': break;
       case 'u': {
         if (i + 4 >= s.size()) return false;
@@ -311,14 +313,14 @@ std::vector<std::string> StringArray(const std::string& line, const std::string&
 // KTAP forbids '#' in a description and any line break.
 std::string KtapText(std::string text) {
   for (char& c : text) {
-    if (c == '\n' || c == '\r') c = ' ';
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   }
   return text;
 }
 
 std::string KtapName(std::string name) {
   for (char& c : name) {
-    if (c == '#' || c == '\n' || c == '\r') c = '_';
+    if (c == '#' || c == '\n' || c == '\r' || c == '\t' || c == ' ') c = '_';
   }
   return name;
 }
@@ -387,9 +389,9 @@ void PrintKtapSuite(const Suite& s, const Options& o, int number) {
         std::string text = m;
         size_t start = 0;
         for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
-          out += "  # " + text.substr(start, nl - start) + "\n";
+          out += "  # " + KtapText(text.substr(start, nl - start)) + "\n";
         }
-        if (start < text.size()) out += "  # " + text.substr(start) + "\n";
+        if (start < text.size()) out += "  # " + KtapText(text.substr(start)) + "\n";
       }
       std::string directive;
       if (t.verdict == "XPASS") directive = " # XPASS expected to fail: " + reason;

@@ -3,7 +3,7 @@
 # Linux machine with no compiler, Bazel or Python (kselftest-style).
 #
 #   bundle.sh --out FILE.tar.gz        build everything with Bazel, then pack
-#   bundle.sh --stage DIR ...          (internal) pack from built files
+#   bundle.sh pack OUT VERSION COMMIT ...   pack from built files (//harness:bundle)
 #
 # Layout inside ringcheck-<version>-x86_64/ (see harness/bundle/README):
 #   run                  POSIX sh (busybox ash is enough): probe, runner, report-ready results
@@ -19,7 +19,8 @@
 #   expectations/ spec/ VERSION
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
 readonly EXIT_OK=0 EXIT_CANNOT_RUN=2 EXIT_USAGE=64
 
 say() { printf 'ringcheck bundle: %s\n' "$*" >&2; }
@@ -75,35 +76,66 @@ test_list() {
     /^  / { print suite $1 }'
 }
 
-stage() {  # stage DIR VERSION PROBE RUNNER [NAME LABEL ALONE FILE]...
-  local dir=$1 ver=$2 probe=$3 runner=$4 name label alone file
-  shift 4
+# pack OUT VERSION COMMIT --probe FILE --runner FILE [--expectations FILE]...
+#      [--spec FILE]... [--suite NAME LABEL ALONE|- FILE]...
+# Stages the bundle from built files and writes OUT (a .tar.gz) atomically.
+# //harness:bundle calls this directly; --out builds first, then calls it.
+pack() {
+  local out=$1 ver=$2 commit=$3 probe="" runner="" name label alone file
+  shift 3
+  local work top dir
+  work=$(mktemp -d "${TMPDIR:-/tmp}/ringcheck-bundle.XXXXXX")
+  top="ringcheck-$ver-x86_64"
+  dir=$work/$top
   mkdir -p "$dir/bin" "$dir/suites" "$dir/expectations" "$dir/spec"
+  : >"$dir/suites.txt"
+  while (($# > 0)); do
+    case $1 in
+      --probe) probe=$2 && shift 2 ;;
+      --runner) runner=$2 && shift 2 ;;
+      --expectations) cp "$2" "$dir/expectations/" && shift 2 ;;
+      --spec) cp "$2" "$dir/spec/" && shift 2 ;;
+      --suite)
+        (($# >= 5)) || die $EXIT_USAGE "--suite needs NAME LABEL ALONE FILE"
+        name=$2 label=$3 alone=$4 file=$5
+        shift 5
+        if ldd "$file" >/dev/null 2>&1; then
+          mkdir -p "$dir/libexec" "$dir/tests"
+          install -m 0755 "$file" "$dir/libexec/$name"
+          copy_runtime "$file" "$dir/lib"
+          test_list "$file" >"$dir/tests/$name.list" ||
+            die $EXIT_CANNOT_RUN "cannot list the tests of $file (is libibverbs installed here?)"
+          install -m 0755 "$HERE/dynamic_suite.sh" "$dir/suites/$name"
+        else
+          install -m 0755 "$file" "$dir/suites/$name"
+        fi
+        echo "$name $label $alone" >>"$dir/suites.txt"
+        ;;
+      *) die $EXIT_USAGE "pack: unknown argument '$1'" ;;
+    esac
+  done
+  [[ -f $probe && -f $runner ]] || die $EXIT_USAGE "pack needs --probe and --runner"
+  ldd "$probe" >/dev/null 2>&1 && die $EXIT_USAGE "$probe is not statically linked"
   install -m 0755 "$probe" "$dir/bin/probe"
   install -m 0755 "$runner" "$dir/bin/runner"
-  : >"$dir/suites.txt"
-  while (($# >= 4)); do
-    name=$1 label=$2 alone=$3 file=$4
-    shift 4
-    if ldd "$file" >/dev/null 2>&1; then
-      mkdir -p "$dir/libexec" "$dir/tests"
-      install -m 0755 "$file" "$dir/libexec/$name"
-      copy_runtime "$file" "$dir/lib"
-      test_list "$file" >"$dir/tests/$name.list" ||
-        die $EXIT_CANNOT_RUN "cannot list the tests of $file (is libibverbs installed here?)"
-      install -m 0755 "$ROOT/harness/bundle/dynamic_suite.sh" "$dir/suites/$name"
-    else
-      install -m 0755 "$file" "$dir/suites/$name"
-    fi
-    echo "$name $label $alone" >>"$dir/suites.txt"
-  done
-  find "$ROOT/expectations" -maxdepth 1 -name '*.txt' -exec cp {} "$dir/expectations/" \;
-  find "$ROOT/spec" -maxdepth 1 -name '*.md' -exec cp {} "$dir/spec/" \;
-  install -m 0755 "$ROOT/harness/bundle/run" "$dir/run"
-  cp "$ROOT/harness/bundle/README" "$dir/README"
+  install -m 0755 "$HERE/run" "$dir/run"
+  cp "$HERE/README" "$dir/README"
   printf '%s\n' "$ver" >"$dir/VERSION"
-  git -C "$ROOT" rev-parse --short HEAD >"$dir/COMMIT" 2>/dev/null || echo unknown >"$dir/COMMIT"
+  printf '%s\n' "$commit" >"$dir/COMMIT"
+  mkdir -p "$(dirname "$out")" || die $EXIT_CANNOT_RUN "cannot create $(dirname "$out")"
+  # Fixed owner and times: the same inputs give the same tarball.
+  tar -C "$work" --owner=0 --group=0 --numeric-owner --mtime=@0 --sort=name -cf - "$top" | gzip -n >"$out.tmp.$$" ||
+    die $EXIT_CANNOT_RUN "cannot write $out"
+  mv "$out.tmp.$$" "$out"
+  rm -rf "$work"
 }
+
+if [[ ${1:-} == pack ]]; then
+  shift
+  (($# >= 3)) || die $EXIT_USAGE "pack needs OUT VERSION COMMIT"
+  pack "$@"
+  exit $EXIT_OK
+fi
 
 out=""
 while (($# > 0)); do
@@ -145,15 +177,10 @@ for label in "${labels[@]}"; do
   alone=-
   for a in "${alone_labels[@]}"; do [[ $a == "$label" ]] && alone=alone; done
   path="$bin_dir/$(sed -e 's|^//||' -e 's|:|/|' <<<"$label")_guest"
-  args+=("$(basename "${path%_guest}")" "$label" "$alone" "$path")
+  args+=(--suite "$(basename "${path%_guest}")" "$label" "$alone" "$path")
 done
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/ringcheck-bundle.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-top="ringcheck-$ver-x86_64"
-stage "$work/$top" "$ver" "$bin_dir/harness/probe_guest" "$bin_dir/harness/runner_guest" "${args[@]}"
-mkdir -p "$(dirname "$out")" || die $EXIT_CANNOT_RUN "cannot create $(dirname "$out")"
-tar -C "$work" --owner=0 --group=0 --numeric-owner -czf "$out.tmp.$$" "$top" ||
-  die $EXIT_CANNOT_RUN "cannot write $out"
-mv "$out.tmp.$$" "$out"
-say "wrote $out ($(du -h "$out" | cut -f1)); unpack it and run ./$top/run"
+for f in "$ROOT"/expectations/*.txt; do args+=(--expectations "$f"); done
+for f in "$ROOT"/spec/*.md; do args+=(--spec "$f"); done
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+pack "$out" "$ver" "$commit" --probe "$bin_dir/harness/probe_guest" --runner "$bin_dir/harness/runner_guest" "${args[@]}"
+say "wrote $out ($(du -h "$out" | cut -f1)); unpack it and run ./ringcheck-$ver-x86_64/run"
