@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The bundle on this host, as a machine without the checkout sees it:
+# unpacked in a fresh directory outside the source tree and run with only
+# busybox applets on the PATH (no bash, Python, Bazel or compiler reachable).
+# Its results must be readable by ./ringcheck report, its KTAP must parse
+# with the independent parser and agree with the results.
+#
+#   bundle_test.sh BUNDLE.tar.gz KTAP_CHECK.py REPORT.py
+set -euo pipefail
+
+bundle=$(realpath "$1") ktap_check=$(realpath "$2") report=$(realpath "$3")
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/bundle-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+case $work in "$PWD"/*) fail "the work directory $work is inside the source tree" ;; esac
+
+mkdir -p "$work/target" "$work/busybox"
+tar -C "$work/target" -xzf "$bundle"
+top=$(ls "$work/target")
+[[ -x $work/target/$top/run ]] || fail "no ./run in the bundle"
+
+# A PATH of busybox applets only.
+bb=$(command -v busybox) || fail "busybox is not installed (busybox-static)"
+ldd "$bb" >/dev/null 2>&1 && fail "$bb is not the static busybox"
+cp "$bb" "$work/busybox/busybox"
+"$work/busybox/busybox" --install -s "$work/busybox"
+for tool in bash python3 python bazel gcc g++ cc clang; do
+  if env -i PATH="$work/busybox" "$work/busybox/sh" -c "command -v $tool" >/dev/null 2>&1; then
+    fail "$tool is reachable on the busybox-only PATH"
+  fi
+done
+
+# Every binary in bin/ and suites/ is static, or the dynamic wrapper (sh).
+for f in "$work/target/$top"/bin/* "$work/target/$top"/suites/*; do
+  if head -c 2 "$f" | grep -q '#!'; then
+    continue
+  fi
+  ldd "$f" >/dev/null 2>&1 && fail "${f##*/} is dynamically linked"
+done
+
+rc=0
+(cd "$work/target/$top" && env -i PATH="$work/busybox" HOME="$work" "$work/busybox/sh" ./run \
+  --out "$work/results" --timeout 240 >"$work/ktap.txt" 2>"$work/run.log") || rc=$?
+cat "$work/run.log" >&2
+((rc <= 1)) || fail "./run could not run (exit $rc)"
+[[ -f $work/results/run.json && -f $work/results/capabilities.json ]] || fail "no run.json or capabilities.json"
+suites=$(grep -c . "$work/target/$top/suites.txt")
+got=$(ls "$work/results/suites" | grep -c '\.jsonl$' || true)
+((got == suites)) || fail "$got of $suites suites left results"
+
+python3 "$ktap_check" "$work/ktap.txt" --results "$work/results" || fail "the KTAP does not parse or disagree with the results"
+grep -q '# SKIP ' "$work/ktap.txt" || fail "no SKIP with a reason in the KTAP"
+
+mkdir -p "$work/report"
+rc=0
+python3 "$report" "$work/results" --out "$work/report" --summary || rc=$?
+((rc <= 1)) || fail "./ringcheck report cannot read the bundle's results (exit $rc)"
+python3 - "$work/report/report.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+k = r["kernels"][0]
+assert k["summary"]["total"] > 100, k["summary"]
+assert k["source"].startswith("host (bundle ringcheck-"), k["source"]
+assert k["capabilities"] and k["capabilities"]["features"], "no capability snapshot"
+print(f"bundle on this host: {k['summary']}")
+EOF
+echo "PASS: the bundle ran outside the checkout with busybox alone"
