@@ -71,7 +71,8 @@ def build(kernels, spec_dir=None):
     failures = matrix.failure_cards(kernels)
     known = matrix.failure_cards(kernels, verdicts=("XFAIL",))
     uncovered = uncovered_rules(os.path.dirname(spec_dir)) if spec_dir else {}
-    named = {r for c in failures + known for r in c["rules"]} | set(uncovered)
+    named = {r for c in failures + known for r in c["rules"]} | set(uncovered) | {
+        r for row in test_rows for r in row["rules"]}  # report.html links every rule id to its text
     return {
         "schema": SCHEMA,
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
