@@ -55,6 +55,27 @@ got=$(ls "$work/results/suites" | grep -c '\.jsonl$' || true)
 python3 "$ktap_check" "$work/ktap.txt" --results "$work/results" || fail "the KTAP does not parse or disagree with the results"
 grep -q '# SKIP ' "$work/ktap.txt" || fail "no SKIP with a reason in the KTAP"
 
+# Where libibverbs is missing, the verbs suite records each test as a SKIP.
+dir=$work/target/$top
+list=$(ls "$dir/tests/" | head -n 1)
+if [[ -n $list ]]; then
+  name=${list%.list}
+  mkdir -p "$work/noibv/suites"
+  env -i PATH="$work/busybox" RINGCHECK_RESULTS_DIR="$work/noibv" RINGCHECK_LIBIBVERBS_DIRS=/nonexistent \
+    "$work/busybox/sh" "$dir/suites/$name" '--gtest_filter=*' 2>/dev/null || fail "$name without libibverbs did not end 0"
+  want=$(grep -c . "$dir/tests/$list")
+  got=$(grep -c '"verdict":"SKIP","reason":"environment:libibverbs' "$work/noibv/suites/$name.jsonl" || true)
+  ((want > 0 && got == want)) || fail "$name without libibverbs: $got SKIPs for $want tests"
+  rm -rf "$work/noibv/suites"
+  first=$(head -n 1 "$dir/tests/$list")
+  env -i PATH="$work/busybox" RINGCHECK_RESULTS_DIR="$work/noibv" RINGCHECK_LIBIBVERBS_DIRS=/nonexistent \
+    "$work/busybox/sh" "$dir/suites/$name" "--gtest_filter=${first%%.*}.*-$first" 2>/dev/null
+  got=$(grep -c '"verdict":"SKIP"' "$work/noibv/suites/$name.jsonl" || true)
+  want=$(grep -c "^${first%%.*}\." "$dir/tests/$list")
+  ((got == want - 1)) || fail "$name without libibverbs ignores its --gtest_filter ($got SKIPs, expected $((want - 1)))"
+  echo "$name without libibverbs: every test SKIPs with environment:libibverbs; filters apply"
+fi
+
 mkdir -p "$work/report"
 rc=0
 python3 "$report" "$work/results" --out "$work/report" --summary || rc=$?

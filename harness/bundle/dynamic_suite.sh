@@ -9,14 +9,15 @@
 # Called by bin/runner like any suite binary: [--gtest_filter=F], with
 # RINGCHECK_RESULTS_DIR set.
 
+set -f  # gtest filters are matched with case, never expanded as file names
 name=${0##*/}
 B=$(cd "$(dirname "$0")/.." && pwd)
 
 find_ibverbs() {
   old_ifs=$IFS
   IFS=:
-  for d in ${LD_LIBRARY_PATH:-} /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib64 /lib64 \
-    /usr/local/lib /usr/lib /lib; do
+  # RINGCHECK_LIBIBVERBS_DIRS (colon-separated) replaces the usual places (tests).
+  for d in ${RINGCHECK_LIBIBVERBS_DIRS:-${LD_LIBRARY_PATH:-}:/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:/usr/lib64:/lib64:/usr/local/lib:/usr/lib:/lib}; do
     if [ -n "$d" ] && [ -e "$d/libibverbs.so.1" ]; then
       IFS=$old_ifs
       echo "$d"
