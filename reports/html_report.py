@@ -30,7 +30,7 @@ th{background:#f4f6f8;font-weight:600} td.n{text-align:right;font-variant-numeri
 .legend span{display:inline-block;padding:1px 8px;margin-right:6px;border-radius:3px;font-size:12px}
 .card{border:1px solid #e1e5ea;border-left:6px solid #c62828;border-radius:4px;padding:8px 12px;margin:10px 0;background:#fff}
 .card.v-XFAIL{border-left-color:#ef8f00} .card.v-ERROR{border-left-color:#5e1f7a} .card.v-XPASS{border-left-color:#ad1457}
-.untested{color:#9a6700}
+.untested{color:#9a6700} .XPASS{background:#ad1457;color:#fff}
 .card h3{margin:0 0 6px;font-family:ui-monospace,monospace;font-size:13px} .card dl{margin:0;display:grid;grid-template-columns:130px 1fr;gap:2px 10px}
 .card dt{color:#66707a} .card dd{margin:0} .chip{display:inline-block;padding:0 6px;margin:1px 3px 1px 0;border-radius:3px;font-size:12px}
 pre{background:#f6f8fa;border:1px solid #e1e5ea;padding:6px 8px;overflow-x:auto;margin:4px 0;white-space:pre-wrap}
@@ -190,9 +190,9 @@ def _feature_chart(kernels):
         feats = (k["capabilities"] or {}).get("features", [])
         counts.append((k, sum(1 for f in feats if f.get("supported")), len(feats)))
     top = max([c[2] for c in counts] + [1])
-    col, gap, height, base = 64, 36, 180, 150
+    col, gap, base = 64, 36, 150
     out = [f'<figure><svg width="{40 + (col + gap) * len(kernels)}" '
-           f'height="{height + 20}" role="img" aria-label="features supported per kernel" id="chart-features">',
+           f'height="{base + 22}" role="img" aria-label="features supported per kernel" id="chart-features">',
            f'<line x1="30" y1="{base}" x2="{30 + (col + gap) * len(kernels)}" y2="{base}" stroke="#c4cbd3"/>']
     for i, (k, supported, total) in enumerate(counts):
         x = 36 + i * (col + gap)
