@@ -74,6 +74,16 @@ if [[ -n $list ]]; then
   want=$(grep -c "^${first%%.*}\." "$dir/tests/$list")
   ((got == want - 1)) || fail "$name without libibverbs ignores its --gtest_filter ($got SKIPs, expected $((want - 1)))"
   echo "$name without libibverbs: every test SKIPs with environment:libibverbs; filters apply"
+  # With this machine's libibverbs under the bundle's own loader and runtime
+  # (what an older target gets): the tests run.
+  rm -rf "$work/noibv/suites"
+  env -i PATH="$work/busybox" RINGCHECK_RESULTS_DIR="$work/noibv" RINGCHECK_BUNDLE_RUNTIME=bundle \
+    RINGCHECK_EXPECTATIONS="$dir/expectations" \
+    "$work/busybox/sh" "$dir/suites/$name" "--gtest_filter=${first%%.*}.*" >"$work/bundled.log" 2>&1 ||
+    { cat "$work/bundled.log" >&2; fail "$name under the bundle's runtime did not end 0"; }
+  got=$(grep -c '"verdict":"PASS"' "$work/noibv/suites/$name.jsonl" || true)
+  ((got > 0)) || fail "$name under the bundle's runtime passed nothing"
+  echo "$name under the bundle's loader and runtime with this machine's libibverbs: $got PASS"
 fi
 
 mkdir -p "$work/report"

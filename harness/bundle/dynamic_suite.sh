@@ -1,8 +1,9 @@
 #!/bin/sh
 # A dynamically linked suite of the bundle (the verbs suite: libibverbs loads
 # its providers with dlopen, which a static binary cannot). The binary is
-# libexec/<name>; it runs under the bundle's own loader and C/C++ runtime
-# (lib/), with the target's libibverbs. Where the target has no libibverbs,
+# libexec/<name>; it runs with the target's libibverbs, under the target's
+# C/C++ runtime when that is new enough, else under the bundle's own loader
+# and runtime (lib/). Where the target has no libibverbs,
 # every test of the suite is recorded as a SKIP with that reason, so the
 # results and the KTAP output still name each test.
 #
@@ -29,6 +30,16 @@ find_ibverbs() {
 }
 
 if dir=$(find_ibverbs); then
+  # The machine's own C/C++ runtime when it has every library and symbol
+  # version the binary needs (then libibverbs and its providers run with the
+  # runtime they were built for); else the bundle's, which is at least as new
+  # as the one the binary was linked with. RINGCHECK_BUNDLE_RUNTIME=bundle
+  # forces the bundle's (tests).
+  sys_ld=/lib64/ld-linux-x86-64.so.2
+  if [ "${RINGCHECK_BUNDLE_RUNTIME:-}" != bundle ] && [ -x "$sys_ld" ] &&
+    listed=$("$sys_ld" --list "$B/libexec/$name" 2>&1) && ! printf '%s' "$listed" | grep -q 'not found'; then
+    exec "$B/libexec/$name" "$@"
+  fi
   exec "$B/lib/ld-linux-x86-64.so.2" --library-path "$B/lib:$dir" "$B/libexec/$name" "$@"
 fi
 
