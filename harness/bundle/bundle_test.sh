@@ -79,7 +79,7 @@ if [[ -n $list ]]; then
   rm -rf "$work/noibv/suites"
   env -i PATH="$work/busybox" RINGCHECK_RESULTS_DIR="$work/noibv" RINGCHECK_BUNDLE_RUNTIME=bundle \
     RINGCHECK_EXPECTATIONS="$dir/expectations" \
-    "$work/busybox/sh" "$dir/suites/$name" "--gtest_filter=${first%%.*}.*" >"$work/bundled.log" 2>&1 ||
+    "$work/busybox/sh" "$dir/suites/$name" '--gtest_filter=*' >"$work/bundled.log" 2>&1 ||
     { cat "$work/bundled.log" >&2; fail "$name under the bundle's runtime did not end 0"; }
   got=$(grep -c '"verdict":"PASS"' "$work/noibv/suites/$name.jsonl" || true)
   ((got > 0)) || fail "$name under the bundle's runtime passed nothing"
