@@ -23,6 +23,8 @@ null: a field with no value is left out, as the schema asks.
 import hashlib
 import re
 
+import spec_rules
+
 ORIGIN_RE = re.compile(r"^[a-z0-9_]+$")
 PART_RE = re.compile(r"[^a-zA-Z0-9_-]")
 LOG_EXCERPT_MAX = 16384
@@ -132,7 +134,8 @@ def _test(k, t, origin, build_id, status=None):
         "ringcheck_verdict": "MISS" if status == "MISS" else verdict,
         "binary": t["binary"],
         "test": t["name"],
-        "rules": list(t.get("rules") or []),
+        # Only well-formed rule ids (spec/README.md), whatever else a message held.
+        "rules": [r for r in t.get("rules") or [] if spec_rules.RULE_ID.match(r)],
         "features": list(t.get("features") or []),
         "skip_reason": reason if verdict == "SKIP" else None,
         "expectation": t.get("expectation") or None,
