@@ -5,10 +5,10 @@
 # Its results must be readable by ./ringcheck report, its KTAP must parse
 # with the independent parser and agree with the results.
 #
-#   bundle_test.sh BUNDLE.tar.gz KTAP_CHECK.py REPORT.py
+#   bundle_test.sh BUNDLE.tar.gz KTAP_CHECK.py REPORT.py BUNDLE_SH
 set -euo pipefail
 
-bundle=$(realpath "$1") ktap_check=$(realpath "$2") report=$(realpath "$3")
+bundle=$(realpath "$1") ktap_check=$(realpath "$2") report=$(realpath "$3") bundle_sh=$(realpath "$4")
 fail() {
   echo "FAIL: $*" >&2
   exit 1
@@ -99,4 +99,17 @@ assert k["source"].startswith("host (bundle ringcheck-"), k["source"]
 assert k["capabilities"] and k["capabilities"]["features"], "no capability snapshot"
 print(f"bundle on this host: {k['summary']}")
 EOF
+# Usage errors of ./ringcheck bundle and of ./run are exit 64, before anything runs.
+for bad in "--bogus" "--out"; do
+  rc=0
+  "$bundle_sh" $bad >/dev/null 2>&1 || rc=$?
+  ((rc == 64)) || fail "bundle.sh $bad: exit $rc, not 64"
+done
+"$bundle_sh" --help | grep -q "usage: ./ringcheck bundle" || fail "bundle.sh --help"
+for bad in "--jobs 0" "--timeout x" "--nope"; do
+  rc=0
+  (cd "$work/target/$top" && env -i PATH="$work/busybox" "$work/busybox/sh" ./run $bad >/dev/null 2>&1) || rc=$?
+  ((rc == 64)) || fail "./run $bad: exit $rc, not 64"
+done
+
 echo "PASS: the bundle ran outside the checkout with busybox alone"
