@@ -6,13 +6,17 @@
 //
 //   ringcheck-runner --results DIR [--expectations DIR] [--timeout S]
 //                    [--jobs N] [--filter GTEST_FILTER] [--alone NAME]...
-//                    [--quiet] SUITE...
+//                    [--quiet] [--format ktap] SUITE...
 //
 // SUITE is the path of a suite binary, optionally followed by @LABEL (its
 // Bazel label, recorded in binaries.jsonl). Up to N binaries run at once;
 // those named by --alone run with nothing beside them. Results: the
 // binaries' own DIR/suites/<name>.jsonl (harness/recorder.cc), their output
 // in DIR/logs/<name>.log, and one line per attempt in DIR/binaries.jsonl.
+// With --format ktap, stdout carries KTAP version 1
+// (Documentation/dev-tools/ktap.rst): one test per suite binary, in the
+// order they end, with its tests nested; SKIP, XFAIL, XPASS and ERROR as
+// directives followed by the reason.
 //
 // Exit status: 0 every binary ended 0, 1 some binary ended otherwise (a
 // FAIL, an XPASS, a crash), 2 could not run, 64 bad usage.
@@ -44,7 +48,7 @@ constexpr int kMaxRestarts = 3;
 struct Options {
   std::string results, expectations, filter = "*";
   int timeout_s = 300, jobs = 1;
-  bool quiet = false;
+  bool quiet = false, ktap = false;
   std::set<std::string> alone;
   std::vector<std::string> suites;
 };
@@ -54,6 +58,7 @@ struct Suite {
   std::vector<std::string> skipped;  // tests that killed an earlier attempt
   int attempt = 0;
   int last_exit = 0;
+  int crash_exit = 0;  // the status of the last attempt that died in a test
 };
 
 struct Running {
@@ -72,9 +77,11 @@ struct Running {
 void Usage(FILE* to) {
   std::fputs(
       "usage: ringcheck-runner --results DIR [--expectations DIR] [--timeout S] [--jobs N]\n"
-      "                        [--filter GTEST_FILTER] [--alone NAME]... [--quiet] SUITE[@LABEL]...\n"
+      "                        [--filter GTEST_FILTER] [--alone NAME]... [--quiet]\n"
+      "                        [--format ktap] SUITE[@LABEL]...\n"
       "Runs suite binaries with a timeout each, restarting a binary past a test that\n"
-      "crashed it, into one results directory. Exit: 0 all ended 0, 1 some did not,\n"
+      "crashed it, into one results directory; --format ktap prints KTAP version 1\n"
+      "on stdout, one subtest per suite binary. Exit: 0 all ended 0, 1 some did not,\n"
       "2 could not run, 64 bad usage.\n",
       to);
 }
@@ -113,6 +120,10 @@ Options Parse(int argc, char** argv) {
       o.alone.insert(value());
     } else if (a == "--quiet") {
       o.quiet = true;
+    } else if (a == "--format") {
+      const std::string f = value();
+      if (f != "ktap" && f != "none") Die(kExitUsage, "--format takes ktap or none, not '" + f + "'");
+      o.ktap = f == "ktap";
     } else if (!a.empty() && a[0] == '-') {
       Die(kExitUsage, "unknown option '" + a + "' (try --help)");
     } else {
@@ -210,6 +221,7 @@ bool Finish(Running& r, const Options& o) {
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (r.timed_out) code = 124;
   s->last_exit = code;
+  if (code > 1) s->crash_exit = code;
   AppendLine(o.results + "/binaries.jsonl",
              "{\"binary\":\"" + s->name + "\",\"label\":\"" + s->label + "\",\"attempt\":" +
                  std::to_string(s->attempt) + ",\"exit_code\":" + std::to_string(code) + "}");
@@ -226,6 +238,184 @@ bool Finish(Running& r, const Options& o) {
                  code == 124 ? "timed out" : "died", crashed.c_str());
   }
   return true;
+}
+
+
+// ---- KTAP (Documentation/dev-tools/ktap.rst) ----
+
+// Decodes the JSON string that starts at s[i] (a quote); i ends past it.
+bool JsonString(const std::string& s, size_t& i, std::string* out) {
+  if (i >= s.size() || s[i] != '"') return false;
+  out->clear();
+  for (++i; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '"') {
+      ++i;
+      return true;
+    }
+    if (c != '\\') {
+      out->push_back(c);
+      continue;
+    }
+    if (++i >= s.size()) return false;
+    switch (s[i]) {
+      case 'n': out->push_back('\n'); break;
+      case 'r': out->push_back('\r'); break;
+      case 't': out->push_back('\t'); break;
+      case 'b': case 'f': break;
+      case 'u': {
+        if (i + 4 >= s.size()) return false;
+        unsigned v = static_cast<unsigned>(std::strtoul(s.substr(i + 1, 4).c_str(), nullptr, 16));
+        i += 4;
+        if (v < 0x20) {
+          out->push_back(' ');
+        } else if (v < 0x80) {
+          out->push_back(static_cast<char>(v));
+        } else if (v < 0x800) {
+          out->push_back(static_cast<char>(0xC0 | (v >> 6)));
+          out->push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        } else {
+          out->push_back(static_cast<char>(0xE0 | (v >> 12)));
+          out->push_back(static_cast<char>(0x80 | ((v >> 6) & 0x3F)));
+          out->push_back(static_cast<char>(0x80 | (v & 0x3F)));
+        }
+        break;
+      }
+      default: out->push_back(s[i]);
+    }
+  }
+  return false;
+}
+
+// The decoded string value of a top-level "key" in a recorder line.
+std::string StringValue(const std::string& line, const std::string& key) {
+  size_t at = line.find("\"" + key + "\":\"");
+  if (at == std::string::npos) return "";
+  at += key.size() + 3;
+  std::string out;
+  return JsonString(line, at, &out) ? out : "";
+}
+
+// The strings of a top-level "key":[...] array of strings.
+std::vector<std::string> StringArray(const std::string& line, const std::string& key) {
+  std::vector<std::string> out;
+  size_t at = line.find("\"" + key + "\":[");
+  if (at == std::string::npos) return out;
+  at += key.size() + 4;
+  std::string value;
+  while (at < line.size() && line[at] == '"' && JsonString(line, at, &value)) {
+    out.push_back(value);
+    if (at < line.size() && line[at] == ',') ++at;
+  }
+  return out;
+}
+
+// KTAP forbids '#' in a description and any line break.
+std::string KtapText(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return text;
+}
+
+std::string KtapName(std::string name) {
+  for (char& c : name) {
+    if (c == '#' || c == '\n' || c == '\r' || c == '\t' || c == ' ') c = '_';
+  }
+  return name;
+}
+
+struct KtapTest {
+  std::string name, verdict, reason;
+  std::vector<std::string> messages;
+};
+
+std::string DescribeExit(int code) {
+  if (code == 124) return "timed out";
+  if (code > 128) return "killed by signal " + std::to_string(code - 128);
+  return "exited " + std::to_string(code);
+}
+
+// One suite binary as a KTAP subtest: its tests (the last verdict of each,
+// in the order they first ended; a test that started and never ended is an
+// ERROR) nested two spaces in, then the binary's own result line.
+void PrintKtapSuite(const Suite& s, const Options& o, int number) {
+  std::ifstream in(o.results + "/suites/" + s.name + ".jsonl");
+  std::vector<KtapTest> tests;
+  std::map<std::string, size_t> index;
+  std::vector<std::string> open;
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::string event = StringValue(line, "event");
+    const std::string test = StringValue(line, "test");
+    if (event == "start") {
+      open.push_back(test);
+      continue;
+    }
+    if (event != "end") continue;
+    open.erase(std::remove(open.begin(), open.end(), test), open.end());
+    KtapTest t{test, StringValue(line, "verdict"), StringValue(line, "reason"), StringArray(line, "messages")};
+    auto it = index.find(test);
+    if (it == index.end()) {
+      index[test] = tests.size();
+      tests.push_back(t);
+    } else {
+      tests[it->second] = t;
+    }
+  }
+  for (const std::string& test : open) {
+    if (index.count(test) > 0) continue;
+    index[test] = tests.size();
+    tests.push_back({test, "ERROR", "the test process " + DescribeExit(s.crash_exit) +
+                                        " during this test", {}});
+  }
+  std::string out = "  KTAP version 1\n  1.." + std::to_string(tests.size()) + "\n  # " + KtapText(s.name) +
+                    (s.label.empty() ? "" : " (" + KtapText(s.label) + ")") + "\n";
+  bool failed = false, all_skipped = !tests.empty();
+  int n = 0;
+  for (const KtapTest& t : tests) {
+    const std::string name = KtapName(t.name);
+    const std::string reason = KtapText(t.reason);
+    std::string result;
+    if (t.verdict == "PASS") {
+      result = "ok " + std::to_string(++n) + " " + name;
+    } else if (t.verdict == "SKIP") {
+      result = "ok " + std::to_string(++n) + " " + name + " # SKIP" + (reason.empty() ? "" : " " + reason);
+    } else if (t.verdict == "XFAIL") {
+      result = "ok " + std::to_string(++n) + " " + name + " # XFAIL" + (reason.empty() ? "" : " " + reason);
+    } else {
+      failed = true;
+      for (const std::string& m : t.messages) {
+        std::string text = m;
+        size_t start = 0;
+        for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+          out += "  # " + KtapText(text.substr(start, nl - start)) + "\n";
+        }
+        if (start < text.size()) out += "  # " + KtapText(text.substr(start)) + "\n";
+      }
+      std::string directive;
+      if (t.verdict == "XPASS") directive = " # XPASS expected to fail: " + reason;
+      if (t.verdict == "ERROR") directive = " # ERROR " + reason;
+      result = "not ok " + std::to_string(++n) + " " + name + directive;
+    }
+    if (t.verdict != "SKIP") all_skipped = false;
+    out += "  " + result + "\n";
+  }
+  std::string tail;
+  if (tests.empty() && s.last_exit != 0) {
+    failed = true;
+    tail = " # ERROR " + s.name + " " + DescribeExit(s.last_exit) + " before recording anything";
+  } else if (tests.empty()) {
+    tail = " # SKIP no test matched the filter";
+  } else if (!failed && s.last_exit > 1) {
+    failed = true;
+    tail = " # ERROR " + s.name + " " + DescribeExit(s.last_exit);
+  } else if (all_skipped) {
+    tail = " # SKIP every test skipped";
+  }
+  out += std::string(failed ? "not ok " : "ok ") + std::to_string(number) + " " + KtapName(s.name) + tail + "\n";
+  std::fputs(out.c_str(), stdout);
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -248,6 +438,10 @@ int main(int argc, char** argv) {
     suites.push_back(s);
   }
 
+  if (o.ktap) {
+    std::printf("KTAP version 1\n1..%zu\n", suites.size());
+    std::fflush(stdout);
+  }
   std::vector<Suite*> queue;
   for (Suite& s : suites) queue.push_back(&s);
   std::vector<Running> running;
@@ -290,6 +484,7 @@ int main(int argc, char** argv) {
         queue.insert(queue.begin(), s);  // again, past the test that killed it
       } else {
         ++done;
+        if (o.ktap) PrintKtapSuite(*s, o, static_cast<int>(done));
         if (!o.quiet) {
           std::fprintf(stderr, "ringcheck-runner: [%zu/%zu] %s %s\n", done, suites.size(),
                        s->name.c_str(), s->last_exit == 0 ? "ok" : ("ended " + std::to_string(s->last_exit)).c_str());

@@ -1,9 +1,14 @@
-"""report.html: one self-contained page (inline CSS, no script, no network).
+"""report.html: one self-contained page (inline CSS, SVG and script, no network).
 
-Top to bottom: a summary line per kernel, the feature x kernel matrix, a
-card per failure, the known deviations, where probes disagree with the
-version table, the test matrix per suite and per rule, then each kernel's
-health, guest and fuzzing details.
+Top to bottom: a summary line per kernel with two inline-SVG charts (the
+verdicts per kernel; the features each kernel supports), the feature x
+kernel matrix, a card per failure, the known deviations, the text of every
+rule named, where probes disagree with the version table, the test matrix
+per suite and per rule (with a search and filter box: suite, verdict, rule,
+feature, free text; the filter is kept in the address's #fragment, e.g.
+report.html#verdict=FAIL&rule=N1), then each kernel's health, guest and
+fuzzing details. Every rule id links to its text. Without script the page
+shows everything.
 """
 
 import html
@@ -25,12 +30,85 @@ th{background:#f4f6f8;font-weight:600} td.n{text-align:right;font-variant-numeri
 .legend span{display:inline-block;padding:1px 8px;margin-right:6px;border-radius:3px;font-size:12px}
 .card{border:1px solid #e1e5ea;border-left:6px solid #c62828;border-radius:4px;padding:8px 12px;margin:10px 0;background:#fff}
 .card.v-XFAIL{border-left-color:#ef8f00} .card.v-ERROR{border-left-color:#5e1f7a} .card.v-XPASS{border-left-color:#ad1457}
-.untested{color:#9a6700}
+.untested{color:#9a6700} .XPASS{background:#ad1457;color:#fff}
 .card h3{margin:0 0 6px;font-family:ui-monospace,monospace;font-size:13px} .card dl{margin:0;display:grid;grid-template-columns:130px 1fr;gap:2px 10px}
 .card dt{color:#66707a} .card dd{margin:0} .chip{display:inline-block;padding:0 6px;margin:1px 3px 1px 0;border-radius:3px;font-size:12px}
 pre{background:#f6f8fa;border:1px solid #e1e5ea;padding:6px 8px;overflow-x:auto;margin:4px 0;white-space:pre-wrap}
 details{margin:4px 0} summary{cursor:pointer;padding:3px 0} summary b{font-family:ui-monospace,monospace}
 .red{color:#c62828;font-weight:600} .ok{color:#1e6b2a;font-weight:600}
+.charts{display:flex;flex-wrap:wrap;gap:24px;margin:10px 0} .charts figure{margin:0} .charts figcaption{font-size:12px;color:#66707a}
+.filter{position:sticky;top:0;background:#fff;padding:6px 0;border-bottom:1px solid #e1e5ea;z-index:1;display:flex;gap:8px;flex-wrap:wrap;align-items:center}
+.filter input,.filter select{font:13px system-ui,sans-serif;padding:3px 6px;border:1px solid #c4cbd3;border-radius:4px}
+.filter input[type=search]{min-width:260px} #filter-count{color:#66707a;font-size:12px}
+a{color:#1456a8;text-decoration:none} a:hover{text-decoration:underline}
+body.filtered section.full{display:none} #filter-note{display:none;color:#66707a;font-size:12px} body.filtered #filter-note{display:inline}
+"""
+
+# Chart colours per verdict (the matrix's colours, solid for bars).
+BAR = {"PASS": "#43a047", "FAIL": "#c62828", "SKIP": "#b0b7be", "XFAIL": "#ef8f00", "XPASS": "#ad1457",
+       "ERROR": "#5e1f7a"}
+
+# The filter: hides test rows that do not match, opens the suites that do,
+# and keeps the filter in the address's fragment.
+SCRIPT = r"""
+(function () {
+  var fields = ["q", "suite", "verdict", "rule", "feature"];
+  function el(f) { return document.getElementById("filter-" + f); }
+  function read() {
+    var v = {};
+    fields.forEach(function (f) { v[f] = (el(f).value || "").trim(); });
+    return v;
+  }
+  function has(list, want) {
+    return !want || (" " + list + " ").indexOf(" " + want + " ") >= 0;
+  }
+  function apply() {
+    var v = read(), active = fields.some(function (f) { return v[f]; });
+    document.body.classList.toggle("filtered", active);
+    var rows = document.querySelectorAll("tr.t"), shown = 0;
+    rows.forEach(function (r) {
+      var ok = (!v.suite || r.dataset.suite === v.suite) && has(r.dataset.verdicts, v.verdict) &&
+               has(r.dataset.rules, v.rule) && has(r.dataset.features, v.feature) &&
+               (!v.q || r.textContent.toLowerCase().indexOf(v.q.toLowerCase()) >= 0 ||
+                r.dataset.rules.toLowerCase().indexOf(v.q.toLowerCase()) >= 0);
+      r.hidden = !ok;
+      if (ok) shown++;
+    });
+    document.querySelectorAll("details.suite").forEach(function (d) {
+      var any = d.querySelector("tr.t:not([hidden])") !== null;
+      d.hidden = active && !any;
+      if (active) d.open = any; else d.open = d.dataset.bad === "1";
+    });
+    document.querySelectorAll("tr.rule-row").forEach(function (r) {
+      r.hidden = !!v.rule && r.dataset.rule !== v.rule;
+    });
+    el("count").textContent = active ? shown + " of " + rows.length + " tests match" : rows.length + " tests";
+    var frag = fields.filter(function (f) { return v[f]; })
+                     .map(function (f) { return f + "=" + encodeURIComponent(v[f]); }).join("&");
+    if (("#" + frag) !== location.hash && !(frag === "" && location.hash === "")) {
+      history.replaceState(null, "", frag ? "#" + frag : location.pathname);
+    }
+  }
+  function fromHash() {
+    var h = location.hash.replace(/^#/, "");
+    if (!h || h.indexOf("=") < 0) return;
+    h.split("&").forEach(function (kv) {
+      var i = kv.indexOf("="), f = kv.slice(0, i), val = decodeURIComponent(kv.slice(i + 1));
+      if (fields.indexOf(f) >= 0) el(f).value = val;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.getElementById("filter").hidden = false;
+    fromHash();
+    fields.forEach(function (f) { el(f).addEventListener("input", apply); el(f).addEventListener("change", apply); });
+    el("clear").addEventListener("click", function () { fields.forEach(function (f) { el(f).value = ""; }); apply(); });
+    apply();
+    // A filtered link opens at the matching tests.
+    document.querySelectorAll("a[href^='#rule-']").forEach(function (a) {
+      a.addEventListener("click", function () { document.body.classList.remove("filtered"); });
+    });
+  });
+})();
 """
 
 SYMBOL = {"supported": "\u2713", "unsupported": "\u2013", "unknown": "?", "FAIL": "FAIL", "XFAIL": "XFAIL",
@@ -74,7 +152,59 @@ def _summary(kernels):
                              for v in results.VERDICTS)
                    + f"<td class={'red' if k['health']['red'] else 'ok'}>{'RED' if k['health']['red'] else 'clean'}</td>"
                    f"<td class={cls}>{guest}</td></tr>")
-    return out + ["</table>"]
+    return out + ["</table>", '<div class=charts>', _verdict_chart(kernels), _feature_chart(kernels), "</div>"]
+
+
+def _verdict_chart(kernels):
+    """One horizontal bar per kernel, split by verdict, as inline SVG."""
+    row_h, left, width = 24, 150, 460
+    height = 30 + row_h * len(kernels)
+    out = [f'<figure><svg width="{left + width + 60}" height="{height}" '
+           f'role="img" aria-label="verdicts per kernel" id="chart-verdicts">']
+    x = left
+    for v in results.VERDICTS:  # the legend
+        out.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{BAR[v]}"/>'
+                   f'<text x="{x + 13}" y="13" font-size="11">{v}</text>')
+        x += 70
+    for i, k in enumerate(kernels):
+        s, y = k["summary"], 24 + i * row_h
+        total = max(s["total"], 1)
+        out.append(f'<text x="{left - 6}" y="{y + 14}" font-size="12" text-anchor="end">{e(label(k))}</text>')
+        x = float(left)
+        for v in results.VERDICTS:
+            if not s[v]:
+                continue
+            w = width * s[v] / total
+            out.append(f'<rect class="bar-{v}" x="{x:.1f}" y="{y}" width="{max(w, 1):.1f}" height="{row_h - 6}" '
+                       f'fill="{BAR[v]}"><title>{e(label(k))}: {s[v]} {v}</title></rect>')
+            x += w
+        out.append(f'<text x="{left + width + 6}" y="{y + 14}" font-size="11" fill="#66707a">{s["total"]}</text>')
+    out.append("</svg><figcaption>Verdicts per kernel (hover a segment for its count)</figcaption></figure>")
+    return "".join(out)
+
+
+def _feature_chart(kernels):
+    """Features the probe finds per kernel, oldest first, as inline SVG columns."""
+    counts = []
+    for k in kernels:
+        feats = (k["capabilities"] or {}).get("features", [])
+        counts.append((k, sum(1 for f in feats if f.get("supported")), len(feats)))
+    top = max([c[2] for c in counts] + [1])
+    col, gap, base = 64, 36, 150
+    out = [f'<figure><svg width="{40 + (col + gap) * len(kernels)}" '
+           f'height="{base + 22}" role="img" aria-label="features supported per kernel" id="chart-features">',
+           f'<line x1="30" y1="{base}" x2="{30 + (col + gap) * len(kernels)}" y2="{base}" stroke="#c4cbd3"/>']
+    for i, (k, supported, total) in enumerate(counts):
+        x = 36 + i * (col + gap)
+        h_all = (base - 20) * total / top
+        h = (base - 20) * supported / top
+        out.append(f'<rect x="{x}" y="{base - h_all:.1f}" width="{col}" height="{h_all:.1f}" fill="#f1f2f4"/>'
+                   f'<rect class="feat-bar" x="{x}" y="{base - h:.1f}" width="{col}" height="{h:.1f}" fill="#1565c0">'
+                   f'<title>{e(label(k))} ({e(k["release"])}): {supported} of {total} features</title></rect>'
+                   f'<text x="{x + col / 2}" y="{base - h - 4:.1f}" font-size="11" text-anchor="middle">{supported}</text>'
+                   f'<text x="{x + col / 2}" y="{base + 14}" font-size="11" text-anchor="middle">{e(label(k))}</text>')
+    out.append("</svg><figcaption>Features supported per kernel version (of those probed)</figcaption></figure>")
+    return "".join(out)
 
 
 def _features(report, kernels):
@@ -121,9 +251,9 @@ def rule_link(rule, texts):
 
 
 def _rules_text(report):
-    """The text of every rule a failure, known deviation or uncovered entry names."""
+    """The text of every rule the report names (tests, failures, uncovered entries)."""
     texts = report.get("rule_texts", {})
-    out = ["<h2 id=rules>Rules named above</h2>"]
+    out = ["<h2 id=rules>Rules named in this report</h2>"]
     if not texts:
         return out + ["<p class=muted>None (or spec/ was not found next to the report tool).</p>"]
     uncovered = {u["rule"]: u for u in report.get("uncovered", [])}
@@ -181,13 +311,42 @@ def _disagreements(report, labels):
     return out + ["</table>"]
 
 
+def _filter_box(report, kernels, by_binary, features):
+    rules = sorted({r for row in report["tests"] for r in row["rules"]})
+    opts = lambda xs: "".join(f"<option value=\"{e(x)}\">{e(x)}</option>" for x in xs)
+    return ('<form id=filter class=filter hidden onsubmit="return false">'
+            '<input type=search id=filter-q placeholder="search tests, reasons, rules" aria-label="search">'
+            '<select id=filter-suite aria-label="suite"><option value="">every suite</option>'
+            + opts(by_binary) + "</select>"
+            '<select id=filter-verdict aria-label="verdict"><option value="">any verdict</option>'
+            + opts(results.VERDICTS) + "</select>"
+            '<input id=filter-rule list=rule-ids placeholder="rule id" size=10 aria-label="rule">'
+            f"<datalist id=rule-ids>{opts(rules)}</datalist>"
+            '<input id=filter-feature list=feature-ids placeholder="feature" size=18 aria-label="feature">'
+            f"<datalist id=feature-ids>{opts(sorted(features))}</datalist>"
+            "<button type=button id=filter-clear>clear</button><span id=filter-count></span>"
+            "<span id=filter-note>(the other sections hide while a filter is active)</span></form>")
+
+
+def _test_features(kernels):
+    """(binary, name) -> the features the test exercised on any kernel."""
+    out = {}
+    for k in kernels:
+        for t in k["tests"]:
+            out.setdefault((t["binary"], t["name"]), set()).update(t.get("features") or [])
+    return out
+
+
 def _tests(report, kernels):
     by_binary = {}
     for r in report["tests"]:
         by_binary.setdefault(r["binary"], []).append(r)
+    texts = report.get("rule_texts", {})
+    features = _test_features(kernels)
     head = "<tr><th>test</th><th>rules</th>" + "".join(f"<th class=c>{e(label(k))}</th>" for k in kernels) + "</tr>"
     out = ["<h2 id=tests>Tests &times; kernels</h2><p class=muted>P pass, S skip (hover for the reason); "
-           "suites with a FAIL or ERROR are open.</p>"]
+           "suites with a FAIL or ERROR are open. Filter by suite, verdict, rule or feature:</p>",
+           _filter_box(report, kernels, by_binary, set().union(*features.values()) if features else set())]
     for binary, rows in by_binary.items():
         counts = []
         bad = False
@@ -200,14 +359,22 @@ def _tests(report, kernels):
             text = " ".join(f"{c[v]} {v}" for v in results.VERDICTS if c.get(v))
             worst = next((v for v in ("ERROR", "FAIL", "XPASS", "XFAIL") if c.get(v)), "PASS")
             counts.append(f'<span class="chip {worst}">{e(label(k))}: {e(text)}</span>')
-        out.append(f"<details{' open' if bad else ''}><summary><b>{e(binary)}</b> {len(rows)} tests &nbsp; "
+        out.append(f"<details class=suite data-suite=\"{e(binary)}\" data-bad=\"{1 if bad else 0}\"{' open' if bad else ''}>"
+                   f"<summary><b>{e(binary)}</b> {len(rows)} tests &nbsp; "
                    + "".join(counts) + f"</summary><table>{head}")
         for r in rows:
             tds = []
+            verdicts = set()
             for k in kernels:
                 c = r["cells"].get(k["id"])
                 tds.append(cell(c["verdict"], c["reason"]) if c else cell("unknown", "not run", text="\u00b7"))
-            out.append(f"<tr><td><code>{e(r['name'])}</code></td><td class=muted>{e(' '.join(r['rules']))}</td>"
+                if c:
+                    verdicts.add(c["verdict"])
+            feats = " ".join(sorted(features.get((binary, r["name"]), ())))
+            out.append(f'<tr class=t data-suite="{e(binary)}" data-verdicts="{e(" ".join(sorted(verdicts)))}" '
+                       f'data-rules="{e(" ".join(r["rules"]))}" data-features="{e(feats)}">'
+                       f"<td><code>{e(r['name'])}</code></td><td class=muted>"
+                       + " ".join(rule_link(x, texts) for x in r["rules"]) + "</td>"
                        + "".join(tds) + "</tr>")
         out.append("</table></details>")
     if report["rules"]:
@@ -215,7 +382,7 @@ def _tests(report, kernels):
                    "rule (spec/*.md).</p><table><tr><th>rule</th>"
                    + "".join(f"<th class=c>{e(label(k))}</th>" for k in kernels) + "</tr>")
         for rule, cells in report["rules"].items():
-            out.append(f"<tr><td><code>{e(rule)}</code></td>" + "".join(
+            out.append(f'<tr class=rule-row data-rule="{e(rule)}"><td><code>{rule_link(rule, texts)}</code></td>' + "".join(
                 cell(cells.get(k["id"]) or "unknown", text=cells.get(k["id"]) or "\u00b7") for k in kernels) + "</tr>")
         out.append("</table>")
     return out
@@ -294,14 +461,19 @@ def _fuzz(kernels):
 def render(report):
     kernels = report["kernels"]
     labels = {k["id"]: label(k) for k in kernels}
-    body = (_head(report, kernels) + _summary(kernels) + _features(report, kernels)
-            + _cards(report["failures"], "Failures, errors and stale expectations", "failures", labels,
-                     "No test failed, errored or passed against its expectation.", report.get("rule_texts"))
-            + _cards(report["known_deviations"], "Known deviations (XFAIL)", "xfail", labels, "None.",
-                     report.get("rule_texts"))
-            + _rules_text(report)
-            + _disagreements(report, labels) + _tests(report, kernels) + _kernel_details(kernels) + _fuzz(kernels))
+    # While a filter is active only the summary and the tests show (the
+    # sections marked "full" hide); following a rule link shows all again.
+    full = lambda parts: ["<section class=full>"] + parts + ["</section>"]
+    body = (_head(report, kernels) + _summary(kernels) + full(
+                _features(report, kernels)
+                + _cards(report["failures"], "Failures, errors and stale expectations", "failures", labels,
+                         "No test failed, errored or passed against its expectation.", report.get("rule_texts"))
+                + _cards(report["known_deviations"], "Known deviations (XFAIL)", "xfail", labels, "None.",
+                         report.get("rule_texts"))
+                + _rules_text(report)
+                + _disagreements(report, labels))
+            + _tests(report, kernels) + full(_kernel_details(kernels) + _fuzz(kernels)))
     return ("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
             "<meta name=viewport content='width=device-width,initial-scale=1'>"
-            f"<title>ringcheck report</title><style>{CSS}</style></head><body>\n"
+            f"<title>ringcheck report</title><style>{CSS}</style><script>{SCRIPT}</script></head><body>\n"
             + "\n".join(body) + "\n</body></html>\n")

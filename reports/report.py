@@ -16,6 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import html_report  # noqa: E402
+import kcidb  # noqa: E402
 import md_report  # noqa: E402
 import matrix  # noqa: E402
 import results  # noqa: E402
@@ -70,7 +71,8 @@ def build(kernels, spec_dir=None):
     failures = matrix.failure_cards(kernels)
     known = matrix.failure_cards(kernels, verdicts=("XFAIL",))
     uncovered = uncovered_rules(os.path.dirname(spec_dir)) if spec_dir else {}
-    named = {r for c in failures + known for r in c["rules"]} | set(uncovered)
+    named = {r for c in failures + known for r in c["rules"]} | set(uncovered) | {
+        r for row in test_rows for r in row["rules"]}  # report.html links every rule id to its text
     return {
         "schema": SCHEMA,
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -155,11 +157,18 @@ def main(argv):
     parser.add_argument("dirs", nargs="+", metavar="RESULTS_DIR")
     parser.add_argument("--out", default=".", help="where to write the report (default: .)")
     parser.add_argument("--summary", action="store_true", help="print a short summary per kernel")
+    parser.add_argument("--kcidb", metavar="FILE", help="also write a KCIDB I/O v5 document (reports/kcidb.py)")
+    parser.add_argument("--origin", default="ringcheck", help="the KCIDB origin of --kcidb (default: ringcheck)")
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:
         return EXIT_OK if e.code == 0 else EXIT_USAGE
 
+    try:
+        kcidb.check_origin(args.origin)
+    except kcidb.OriginError as e:
+        print(f"ringcheck report: {e}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         kernels = [results.load(d) for d in args.dirs]
     except results.ResultsError as e:
@@ -171,6 +180,9 @@ def main(argv):
         write_all(args.out, {"report.json": json.dumps(report, indent=1) + "\n",
                              "report.md": md_report.render(report),
                              "report.html": html_report.render(report)})
+        if args.kcidb:
+            kdir = os.path.dirname(os.path.abspath(args.kcidb))
+            write_all(kdir, {os.path.basename(args.kcidb): json.dumps(kcidb.document(report, args.origin), indent=1) + "\n"})
     except OSError as e:
         print(f"ringcheck report: cannot write the report in {args.out}: {e.strerror}", file=sys.stderr)
         return EXIT_CANNOT_WRITE

@@ -1,11 +1,22 @@
 """Guest-kernel tests: one initramfs for every kernel, one test per kernel."""
 
-def guest_initramfs(name, suites, probe, runner, init, expectations, **kwargs):
+def guest_initramfs(
+        name,
+        suites,
+        probe,
+        runner,
+        init,
+        expectations,
+        busybox = "@guest_userland//:busybox",
+        sysroot = "@guest_userland//:sysroot.tar",
+        **kwargs):
     """The base initramfs (initramfs.sh base) with every suite's guest twin.
 
     suites: labels of conformance tests; each brings its LABEL_guest twin.
+    busybox, sysroot: the declared userland (bazel/guest_inputs.bzl): no
+    file of the image comes from the machine's /usr.
     """
-    srcs = [probe, runner, init, expectations]
+    srcs = [probe, runner, init, expectations, busybox, sysroot]
     suite_args = []
     for label in suites:
         twin = label + "_guest"
@@ -20,6 +31,7 @@ def guest_initramfs(name, suites, probe, runner, init, expectations, **kwargs):
             "expectations=();",
             "for f in $(locations %s); do expectations+=(--expectations $$f); done;" % expectations,
             "$(location //harness/vm:initramfs.sh) base $@",
+            "--sysroot $(location %s) --busybox $(location %s)" % (sysroot, busybox),
             "--init $(location %s) --probe $(location %s) --runner $(location %s)" % (init, probe, runner),
             "\"$${expectations[@]}\"",
         ] + suite_args),
