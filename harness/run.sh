@@ -26,12 +26,14 @@ die() {
 
 usage() {
   cat <<'EOF'
-usage: ./ringcheck run [--out DIR] [--jobs N] [--filter GTEST_FILTER]
+usage: ./ringcheck run [--out DIR] [--jobs N] [--filter GTEST_FILTER] [--suite NAME]...
 
 Runs every conformance suite on the running kernel and writes one results
 directory (default: results/<kernel release>) with the gtest verdicts, the
 capability snapshot, kernel health, and report.json / report.md.
 
+--suite NAME (repeatable, e.g. --suite nop_test) runs only those suite
+binaries; --filter passes a GoogleTest filter to every binary.
 Suite binaries run N at a time (default 4: their tests mostly wait on the
 kernel, not on a core); a suite tagged run_alone runs with nothing beside it.
 An existing DIR is kept: it is renamed to DIR.<its time> first.
@@ -41,7 +43,7 @@ not run (io_uring unavailable, build failure, unwritable output), 64 bad usage.
 EOF
 }
 
-out="" jobs=4 filter="*"
+out="" jobs=4 filter="*" only=()
 while (($# > 0)); do
   case "$1" in
     --out)
@@ -52,6 +54,11 @@ while (($# > 0)); do
     --jobs)
       [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die $EXIT_USAGE "--jobs needs a positive number"
       jobs=$2
+      shift 2
+      ;;
+    --suite)
+      [[ $# -ge 2 ]] || die $EXIT_USAGE "--suite needs a suite binary's name (nop_test)"
+      only+=("$2")
       shift 2
       ;;
     --filter)
@@ -80,6 +87,15 @@ rm -f /tmp/ringcheck-build.$$.log
 bin_dir=$(bazel info bazel-bin 2>/dev/null)
 mapfile -t labels < <(bazel query --noshow_progress 'attr(tags, "conformance", tests(//suites/...))' 2>/dev/null | sort)
 ((${#labels[@]} > 0)) || die $EXIT_CANNOT_RUN "no conformance suites found under //suites"
+if ((${#only[@]} > 0)); then
+  chosen=()
+  for name in "${only[@]}"; do
+    match=$(printf '%s\n' "${labels[@]}" | grep -x ".*:$name" || true)
+    [[ -n $match ]] || die $EXIT_USAGE "no suite binary named '$name' (they are: $(printf '%s\n' "${labels[@]##*:}" | paste -sd' '))"
+    chosen+=("$match")
+  done
+  labels=("${chosen[@]}")
+fi
 # Suites tagged "run_alone" run with no other suite beside them.
 mapfile -t alone_labels < <(bazel query --noshow_progress 'attr(tags, "run_alone", tests(//suites/...))' 2>/dev/null | sort)
 
