@@ -1,0 +1,18 @@
+#include "suites/enter/enter_util.h"
+
+#include <liburing.h>
+
+#include "harness/configs.h"
+
+namespace ringcheck {
+
+std::vector<RingConfig> WaitableRingConfigs() {
+  std::vector<RingConfig> out;
+  for (const RingConfig& c : AllRingConfigs()) {
+    if (c.flags & (IORING_SETUP_IOPOLL | IORING_SETUP_REGISTERED_FD_ONLY)) continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace ringcheck
