@@ -1,6 +1,7 @@
 // Probes for io_uring_register and io_uring_enter behaviours that no opcode,
 // feature bit or register opcode announces by itself.
 #include <liburing.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -83,6 +84,34 @@ RINGCHECK_PROBE(napi_static_tracking, "6.13",
     if (ret == 0) Register(ring.ring_fd, IORING_UNREGISTER_NAPI, nullptr, 1);
     return ret == 0;
   });
+}
+
+}  // namespace ringcheck
+
+namespace ringcheck {
+
+RINGCHECK_PROBE(rsrc_tags_on_unregister, "6.13",
+                "unregistering a tagged file or buffer table posts the tags as CQEs") {
+  io_uring ring;
+  if (io_uring_queue_init(4, &ring, 0) != 0) return false;
+  bool posted = false;
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    uint64_t tag = 7;
+    io_uring_rsrc_register rr = {};
+    rr.nr = 1;
+    rr.data = reinterpret_cast<uintptr_t>(&fd);
+    rr.tags = reinterpret_cast<uintptr_t>(&tag);
+    if (syscall(__NR_io_uring_register, ring.ring_fd, IORING_REGISTER_FILES2, &rr, sizeof(rr)) == 0 &&
+        syscall(__NR_io_uring_register, ring.ring_fd, IORING_UNREGISTER_FILES, nullptr, 0) == 0) {
+      __kernel_timespec ts = {1, 0};
+      io_uring_cqe* cqe = nullptr;
+      posted = io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0 && cqe->user_data == 7;
+    }
+    close(fd);
+  }
+  io_uring_queue_exit(&ring);
+  return posted;
 }
 
 }  // namespace ringcheck

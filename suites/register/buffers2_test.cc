@@ -78,20 +78,20 @@ TEST_P(Buffers2, WrongSizeIsInvalid) {
                 "J31: nr 0");
 }
 
-// J31, J33: tagged buffers post their tag when unregistered.
+// J31, J120: tagged buffers post their tag when unregistered.
 TEST_P(Buffers2, UnregisterPostsTags) {
-  RINGCHECK_RULE("J31 J33");
-  REQUIRE_FEATURE("feat_rsrc_tags");
+  RINGCHECK_RULE("J31 J120");
+  REQUIRE_FEATURE("rsrc_tags_on_unregister");
   iovec iov[2] = {{a_.data(), a_.size()}, {b_.data(), b_.size()}};
   uint64_t tags[2] = {0x21, 0x22};
   ASSERT_RESULT(Buffers2Raw(ring().fd(), iov, tags, 2), 0, "J31");
   EXPECT_EQ(FirstByteOfSlot(b_.data(), 1), 'b') << "J31: slot 1 is buffer b";
-  ASSERT_RESULT(RegisterRaw(ring().fd(), IORING_UNREGISTER_BUFFERS, nullptr, 0), 0, "J33");
+  ASSERT_RESULT(RegisterRaw(ring().fd(), IORING_UNREGISTER_BUFFERS, nullptr, 0), 0, "J27");
   std::vector<Cqe> got = ring().Reap(2);
-  ASSERT_EQ(got.size(), 2u) << "J33: tag CQEs";
+  ASSERT_EQ(got.size(), 2u) << "J120: tag CQEs";
   uint64_t sum = got[0].user_data + got[1].user_data;
-  EXPECT_EQ(sum, 0x21u + 0x22u) << "J33: both tags";
-  EXPECT_RESULT(got[0].res, 0, "J33");
+  EXPECT_EQ(sum, 0x21u + 0x22u) << "J120: both tags";
+  EXPECT_RESULT(got[0].res, 0, "J120");
 }
 
 // J31: a tag on an empty slot is -EINVAL.
@@ -129,6 +129,20 @@ TEST_P(Buffers2, UpdateReplacesAndPostsOldTag) {
   EXPECT_EQ(c.user_data, 0x31u) << "J32: the replaced buffer's tag";
   EXPECT_EQ(FirstByteOfSlot(b_.data(), 0), 'b') << "J32: slot 0 is now b";
   EXPECT_RESULT(FirstByteOfSlot(a_.data(), 0), -EFAULT, "J32: a is no longer registered");
+}
+
+// J33: emptying a tagged slot with an update posts the tag.
+TEST_P(Buffers2, EmptyingASlotPostsItsTag) {
+  RINGCHECK_RULE("J33");
+  REQUIRE_FEATURE("feat_rsrc_tags");
+  iovec iov[1] = {{a_.data(), a_.size()}};
+  uint64_t tags[1] = {0x33};
+  ASSERT_RESULT(Buffers2Raw(ring().fd(), iov, tags, 1), 0, "J31");
+  iovec empty[1] = {{nullptr, 0}};
+  EXPECT_RESULT(BuffersUpdate(ring().fd(), 0, empty, nullptr, 1), 1, "J32");
+  Cqe c = ReapOne(ring());
+  EXPECT_EQ(c.user_data, 0x33u) << "J33";
+  EXPECT_RESULT(c.res, 0, "J33");
 }
 
 // J32: BUFFERS_UPDATE without buffers is -ENXIO, beyond the table -EINVAL.

@@ -55,7 +55,7 @@ TEST_P(RegisterBuffers, WriteFixedUsesTheRegisteredBuffer) {
   iovec iov[2] = {Iov(0), Iov(1)};
   ASSERT_RESULT(RegisterRaw(ring().fd(), IORING_REGISTER_BUFFERS, iov, 2), 0, "J26");
   Pipe p;
-  EXPECT_RESULT(WriteFixedToPipe(ring(), p.write_fd, memory_.data() + kBuf + 10, 16, 1), 16,
+  ASSERT_RESULT(WriteFixedToPipe(ring(), p.write_fd, memory_.data() + kBuf + 10, 16, 1), 16,
                 "J26");
   unsigned char got[16];
   ASSERT_EQ(read(p.read_fd, got, 16), 16);

@@ -73,22 +73,22 @@ TEST_P(Files2, TagOnEmptySlotIsInvalid) {
   EXPECT_RESULT(Files2Raw(ring().fd(), fds, tags, 1), -EINVAL, "J16");
 }
 
-// J17: unregistering posts one CQE per tagged file, user_data = tag, res 0;
-// untagged files post nothing.
+// J120: unregistering posts one CQE per tagged file, user_data = tag,
+// res 0; untagged files post nothing.
 TEST_P(Files2, UnregisterPostsTagCqes) {
-  RINGCHECK_RULE("J17");
-  REQUIRE_FEATURE("feat_rsrc_tags");
+  RINGCHECK_RULE("J120");
+  REQUIRE_FEATURE("rsrc_tags_on_unregister");
   UniqueFd a = ScratchFile(8), b = ScratchFile(8);
   int fds[3] = {a.get(), b.get(), -1};
   uint64_t tags[3] = {0x1111, 0, 0};
   ASSERT_RESULT(Files2Raw(ring().fd(), fds, tags, 3), 0, "J17");
-  ASSERT_RESULT(RegisterRaw(ring().fd(), IORING_UNREGISTER_FILES, nullptr, 0), 0, "J17");
+  ASSERT_RESULT(RegisterRaw(ring().fd(), IORING_UNREGISTER_FILES, nullptr, 0), 0, "J11");
   std::vector<Cqe> got = ring().Reap(1);
-  ASSERT_EQ(got.size(), 1u) << "J17: no tag CQE after unregistering";
+  ASSERT_EQ(got.size(), 1u) << "J120: no tag CQE after unregistering";
   EXPECT_EQ(got[0].user_data, 0x1111u);
-  EXPECT_RESULT(got[0].res, 0, "J17");
+  EXPECT_RESULT(got[0].res, 0, "J120");
   EXPECT_TRUE(ring().Reap(1, std::chrono::milliseconds(100)).empty())
-      << "J17: an untagged file posted a CQE";
+      << "J120: an untagged file posted a CQE";
 }
 
 // J17, J19: replacing a tagged file posts its tag; the new file's tag is set
@@ -105,7 +105,8 @@ TEST_P(Files2, UpdatePostsTagOfReplacedFile) {
   EXPECT_RESULT(Update2(ring().fd(), 0, nfds, ntags, 1), 1, "J19");
   Cqe first = ReapOne(ring());
   EXPECT_EQ(first.user_data, 0xau) << "J17: tag of the replaced file";
-  ASSERT_RESULT(RegisterRaw(ring().fd(), IORING_UNREGISTER_FILES, nullptr, 0), 0, "J17");
+  int clear[1] = {-1};
+  EXPECT_RESULT(Update2(ring().fd(), 0, clear, nullptr, 1), 1, "J19");
   Cqe second = ReapOne(ring());
   EXPECT_EQ(second.user_data, 0xbu) << "J19: tag set by the update";
 }
