@@ -75,7 +75,7 @@ TEST_P(Enter, WaitsForMinComplete) {
   sqe->user_data = 2;
   int64_t t0 = MonotonicNs();
   ASSERT_EQ(timerfd_settime(tfd.get(), 0, &its, nullptr), 0);
-  ASSERT_EQ(ring().Submit(), 2);
+  ASSERT_GE(ring().Submit(), 2);  // SQPOLL: liburing also counts earlier SQEs not yet consumed
   long ret = 0;
   if (Supported("feat_ext_arg")) {
     ret = WaitExt(ring(), 2, 10'000'000'000);
@@ -95,7 +95,7 @@ TEST_P(Enter, TimeoutCompletionEndsTheWaitEarly) {
   SubmitTimeout(ring(), 20, 1);
   SubmitTimeout(ring(), 3000, 2);
   int64_t t0 = MonotonicNs();
-  ASSERT_EQ(ring().Submit(), 2);
+  ASSERT_GE(ring().Submit(), 2);  // SQPOLL: liburing also counts earlier SQEs not yet consumed
   long ret = 0;
   if (Supported("feat_ext_arg")) {
     ret = WaitExt(ring(), 2, 10'000'000'000);
@@ -174,7 +174,7 @@ TEST_P(Enter, MinWaitEndsWithOneCompletion) {
   io_uring_sqe* sqe = ring().NextSqe();
   io_uring_prep_poll_add(sqe, tfd.get(), POLLIN);
   sqe->user_data = 1;
-  ASSERT_EQ(ring().Submit(), 1);
+  ASSERT_GE(ring().Submit(), 1);  // SQPOLL: liburing also counts earlier SQEs not yet consumed
   int64_t t0 = MonotonicNs();
   ASSERT_EQ(timerfd_settime(tfd.get(), 0, &its, nullptr), 0);
   long ret = WaitExt(ring(), 4, 5'000'000'000, 0, nullptr, 80'000);
@@ -269,7 +269,7 @@ TEST_P(Enter, PlainSigmaskLetsASignalInterrupt) {
   // This form has no timeout: a TIMEOUT request bounds the wait (J117) in
   // case the signal does not interrupt it.
   SubmitTimeout(ring(), 5000, 99);
-  ASSERT_EQ(ring().Submit(), 1);
+  ASSERT_GE(ring().Submit(), 1);  // SQPOLL: liburing also counts earlier SQEs not yet consumed
   EXPECT_RESULT(EnterRaw(ring().fd(), 0, 1, IORING_ENTER_GETEVENTS, &open, kSigsetSize), -EINTR,
                 "J99");
   EXPECT_EQ(g_caught, 1) << "J99";

@@ -40,7 +40,7 @@ class RingFdReadiness : public RingTest {
     io_uring_sqe* sqe = ring().NextSqe();
     io_uring_prep_poll_add(sqe, tfd_.get(), POLLIN);
     sqe->user_data = 0x7f;
-    ASSERT_EQ(ring().Submit(), 1);
+    ASSERT_GE(ring().Submit(), 1);  // SQPOLL: liburing also counts earlier SQEs not yet consumed
     itimerspec its = {};
     its.it_value.tv_nsec = ms * 1000000L;
     ASSERT_EQ(timerfd_settime(tfd_.get(), 0, &its, nullptr), 0);

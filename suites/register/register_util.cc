@@ -35,7 +35,10 @@ int SubmitNops(Ring& ring, unsigned count, uint64_t base) {
     io_uring_prep_nop(sqe);
     sqe->user_data = base + i;
   }
-  return ring.Submit();
+  int ret = ring.Submit();
+  // On SQPOLL rings liburing returns every SQE the thread has not consumed
+  // yet, earlier ones included; count only these.
+  return ret > static_cast<int>(count) ? static_cast<int>(count) : ret;
 }
 
 Cqe ReapOne(Ring& ring, std::chrono::milliseconds timeout) {

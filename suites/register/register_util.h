@@ -24,7 +24,7 @@ long EnterRaw(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
               const void* arg, size_t argsz);
 
 // Queues `count` NOPs with user_data base, base+1, ... and submits them;
-// returns what io_uring_submit returned.
+// returns what io_uring_submit returned, at most `count`.
 int SubmitNops(Ring& ring, unsigned count, uint64_t base = 1);
 
 // Queues one SQE prepared by `prep` and submits it; returns the submit result.
