@@ -236,7 +236,7 @@ TEST(RegisterFilesLimits, MoreThanKernelMaximumIsMfile) {
     return ExitCodeFor(
         RegisterRaw(ring.ring_fd, IORING_REGISTER_FILES, fds.data(), (1u << 20) + 1));
   }, std::chrono::seconds(30));
-  if (out.ExitedWith(240)) GTEST_SKIP() << "environment:nr_open (fs.nr_open below 2^20)";
+  if (out.ExitedWith(240)) GTEST_SKIP() << "privilege:rlimit_nofile (cannot raise RLIMIT_NOFILE to 2^20)";
   EXPECT_RESULT(ResultFromExit(out), -EMFILE, "J7") << out.Describe();
 }
 
