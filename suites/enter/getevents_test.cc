@@ -160,6 +160,20 @@ TEST_P(Enter, AbsoluteTimerEndsAtTheDeadline) {
   EXPECT_LT(ms, 3000) << "J101: late";
 }
 
+// J121: IORING_ENTER_NO_IOWAIT changes only how the wait is accounted: the
+// wait ends as it would without it.
+TEST_P(Enter, NoIowaitWaitsTheSame) {
+  RINGCHECK_RULE("J121");
+  REQUIRE_FEATURE("feat_no_iowait");
+  constexpr unsigned kNoIowait = 1u << 7;  // IORING_ENTER_NO_IOWAIT
+  int64_t t0 = MonotonicNs();
+  EXPECT_RESULT(WaitExt(ring(), 1, 50'000'000, kNoIowait), -ETIME, "J121: timeout");
+  EXPECT_GE(ElapsedMs(t0), 40) << "J121: early";
+  ASSERT_EQ(SubmitNops(ring(), 1), 1);
+  EXPECT_RESULT(WaitExt(ring(), 1, 5'000'000'000, kNoIowait), 0, "J121: a completion");
+  EXPECT_EQ(ring().Drain().size(), 1u);
+}
+
 // J100: min_wait_usec: once it has passed, one CQE is enough to end the
 // wait, though min_complete is larger.
 TEST_P(Enter, MinWaitEndsWithOneCompletion) {
