@@ -10,7 +10,8 @@ namespace ringcheck {
 
 // The matrix minus the rings a sleeping wait does not apply to: IOPOLL
 // rings poll for completions instead of sleeping (no EXT_ARG timeout, no
-// wake-ups), and REGISTERED_FD_ONLY rings have no fd to enter or poll.
+// wake-ups), REGISTERED_FD_ONLY rings have no fd to enter or poll, and
+// no_mmap (liburing's huge-page ring memory) gives way to no_mmap_user_memory.
 std::vector<RingConfig> WaitableRingConfigs();
 
 }  // namespace ringcheck
