@@ -47,6 +47,7 @@ TIMEOUT=$(param timeout)
 TIMEOUT=${TIMEOUT:-300}
 export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
 export RINGCHECK_RESULTS_DIR="$R" RINGCHECK_EXPECTATIONS=/ringcheck/expectations
+export RINGCHECK_GUEST=1  # tests that change global sysctls run only here
 
 send() {  # send PATH (relative to $R)
   [ -f "$R/$1" ] || return 0
