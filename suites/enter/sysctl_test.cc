@@ -14,7 +14,7 @@
 #include "harness/child.h"
 #include "harness/features.h"
 #include "harness/matchers.h"
-#include "harness/task.h"
+#include "harness/in_child.h"
 #include "suites/register/register_util.h"
 
 namespace ringcheck {
@@ -46,11 +46,12 @@ long SetupRaw() {
 
 // Setup attempted by uid/gid 65534 in a child.
 long SetupAsNobody() {
-  ChildOutcome out = RunInChild([] {
-    if (BecomeUser() != 0) return 240;
-    return ExitCodeFor(SetupRaw());
+  ChildRun run = InChild([](ChildChannel& child) {
+    ASSERT_EQ(BecomeUser(), 0) << "cannot become uid 65534";
+    child.Put(0, SetupRaw());
   });
-  return ResultFromExit(out);
+  EXPECT_CHILD_RAN(run);
+  return run.Value(0);
 }
 
 class SysctlGuard {

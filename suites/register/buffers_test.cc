@@ -20,7 +20,7 @@
 #include "harness/fd.h"
 #include "harness/features.h"
 #include "harness/matchers.h"
-#include "harness/task.h"
+#include "harness/in_child.h"
 #include "suites/register/register_util.h"
 
 namespace ringcheck {
@@ -209,42 +209,44 @@ TEST(RegisterBuffersSize, OneGibIsAccepted) {
 // RLIMIT_MEMLOCK: over the limit is -ENOMEM, under it works.
 TEST(RegisterBuffersMemlock, UnprivilegedUserIsLimitedByMemlock) {
   RINGCHECK_RULE("J29");
-  ChildOutcome out = RunInChild([] {
+  ChildRun run = InChild([](ChildChannel& child) {
     rlimit lim = {64 * 1024, 64 * 1024};
-    if (setrlimit(RLIMIT_MEMLOCK, &lim) != 0) return 240;
-    if (BecomeUser() != 0) return 241;
+    ASSERT_EQ(setrlimit(RLIMIT_MEMLOCK, &lim), 0) << "setrlimit(RLIMIT_MEMLOCK)";
+    if (BecomeUser() != 0) return child.Skip("privilege:setuid (cannot become uid 65534)");
     io_uring ring;
-    if (io_uring_queue_init(2, &ring, 0) != 0) return 242;
+    if (io_uring_queue_init(2, &ring, 0) != 0) {
+      return child.Skip("environment:io_uring_disabled (uid 65534 gets no ring)");
+    }
     size_t big = 1 << 20;
     void* mem = mmap(nullptr, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(mem, MAP_FAILED);
     std::memset(mem, 1, big);
     iovec over[1] = {{mem, big}};
-    long r = RegisterRaw(ring.ring_fd, IORING_REGISTER_BUFFERS, over, 1);
-    if (r != -ENOMEM) return ExitCodeFor(r == 0 ? 1 : r);
+    child.Put(0, RegisterRaw(ring.ring_fd, IORING_REGISTER_BUFFERS, over, 1));
     iovec under[1] = {{mem, 16 * 1024}};
-    return ExitCodeFor(RegisterRaw(ring.ring_fd, IORING_REGISTER_BUFFERS, under, 1));
+    child.Put(1, RegisterRaw(ring.ring_fd, IORING_REGISTER_BUFFERS, under, 1));
   });
-  if (out.ExitedWith(241)) GTEST_SKIP() << "privilege:setuid (cannot become uid 65534)";
-  if (out.ExitedWith(242)) GTEST_SKIP() << "environment:io_uring_disabled (uid 65534 gets no ring)";
-  EXPECT_RESULT(ResultFromExit(out), 0,
-                "J29: 1 MiB refused with -ENOMEM (exit 1 = accepted), 16 KiB accepted")
-      << out.Describe();
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), -ENOMEM, "J29: 1 MiB over a 64 KiB RLIMIT_MEMLOCK");
+  EXPECT_RESULT(run.Value(1), 0, "J29: 16 KiB under it");
 }
 
 // J29: with CAP_IPC_LOCK (root) the limit does not apply.
 TEST(RegisterBuffersMemlock, CapIpcLockIgnoresMemlock) {
   RINGCHECK_RULE("J29");
-  ChildOutcome out = RunInChild([] {
+  ChildRun run = InChild([](ChildChannel& child) {
     rlimit lim = {64 * 1024, 64 * 1024};
-    if (setrlimit(RLIMIT_MEMLOCK, &lim) != 0) return 240;
+    ASSERT_EQ(setrlimit(RLIMIT_MEMLOCK, &lim), 0) << "setrlimit(RLIMIT_MEMLOCK)";
     io_uring ring;
-    if (io_uring_queue_init(2, &ring, 0) != 0) return 242;
+    ASSERT_EQ(io_uring_queue_init(2, &ring, 0), 0);
     size_t big = 1 << 20;
     void* mem = mmap(nullptr, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(mem, MAP_FAILED);
     iovec over[1] = {{mem, big}};
-    return ExitCodeFor(RegisterRaw(ring.ring_fd, IORING_REGISTER_BUFFERS, over, 1));
+    child.Put(0, RegisterRaw(ring.ring_fd, IORING_REGISTER_BUFFERS, over, 1));
   });
-  EXPECT_RESULT(ResultFromExit(out), 0, "J29") << out.Describe();
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), 0, "J29: 1 MiB over a 64 KiB limit, with CAP_IPC_LOCK");
 }
 
 }  // namespace

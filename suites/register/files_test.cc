@@ -15,7 +15,7 @@
 #include "harness/fd.h"
 #include "harness/features.h"
 #include "harness/matchers.h"
-#include "harness/task.h"
+#include "harness/in_child.h"
 #include "suites/register/register_util.h"
 
 namespace ringcheck {
@@ -205,39 +205,40 @@ INSTANTIATE_TEST_SUITE_P(Rings, RegisterFiles,
 // lowers its own limit).
 TEST(RegisterFilesLimits, MoreThanNofileLimitIsMfile) {
   RINGCHECK_RULE("J6");
-  ChildOutcome out = RunInChild([] {
+  ChildRun run = InChild([](ChildChannel& child) {
     rlimit lim = {16, 16};
-    if (setrlimit(RLIMIT_NOFILE, &lim) != 0) return 240;
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lim), 0) << "setrlimit(RLIMIT_NOFILE)";
     io_uring ring;
-    if (io_uring_queue_init(2, &ring, 0) != 0) return 241;
+    ASSERT_EQ(io_uring_queue_init(2, &ring, 0), 0);
     std::vector<int> fds(17, -1);
-    long over = RegisterRaw(ring.ring_fd, IORING_REGISTER_FILES, fds.data(), 17);
-    if (over != -EMFILE) return ExitCodeFor(over);
-    return ExitCodeFor(RegisterRaw(ring.ring_fd, IORING_REGISTER_FILES, fds.data(), 16));
+    child.Put(0, RegisterRaw(ring.ring_fd, IORING_REGISTER_FILES, fds.data(), 17));
+    child.Put(1, RegisterRaw(ring.ring_fd, IORING_REGISTER_FILES, fds.data(), 16));
   });
-  EXPECT_RESULT(ResultFromExit(out), 0, "J6: 17 slots refused (-EMFILE), 16 accepted")
-      << out.Describe();
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), -EMFILE, "J6: 17 slots over an RLIMIT_NOFILE of 16");
+  EXPECT_RESULT(run.Value(1), 0, "J6: 16 slots");
 }
 
 // J7: more than IORING_MAX_FIXED_FILES (1 << 20) slots is -EMFILE whatever
 // RLIMIT_NOFILE says.
 TEST(RegisterFilesLimits, MoreThanKernelMaximumIsMfile) {
   RINGCHECK_RULE("J7");
-  ChildOutcome out = RunInChild([] {
+  ChildRun run = InChild([](ChildChannel& child) {
     // As high as fs.nr_open allows (1 << 20 by default).
     rlimit lim = {(1u << 20) + 8, (1u << 20) + 8};
     if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
       lim = {1u << 20, 1u << 20};
-      if (setrlimit(RLIMIT_NOFILE, &lim) != 0) return 240;
+      if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        return child.Skip("privilege:rlimit_nofile (cannot raise RLIMIT_NOFILE to 2^20)");
+      }
     }
     io_uring ring;
-    if (io_uring_queue_init(2, &ring, 0) != 0) return 241;
+    ASSERT_EQ(io_uring_queue_init(2, &ring, 0), 0);
     std::vector<int> fds((1u << 20) + 1, -1);
-    return ExitCodeFor(
-        RegisterRaw(ring.ring_fd, IORING_REGISTER_FILES, fds.data(), (1u << 20) + 1));
+    child.Put(0, RegisterRaw(ring.ring_fd, IORING_REGISTER_FILES, fds.data(), (1u << 20) + 1));
   }, std::chrono::seconds(30));
-  if (out.ExitedWith(240)) GTEST_SKIP() << "privilege:rlimit_nofile (cannot raise RLIMIT_NOFILE to 2^20)";
-  EXPECT_RESULT(ResultFromExit(out), -EMFILE, "J7") << out.Describe();
+  ASSERT_CHILD_RAN(run);
+  EXPECT_RESULT(run.Value(0), -EMFILE, "J7");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "harness/child.h"
 #include "harness/child_probe.h"
+#include "harness/in_child.h"
 #include "harness/configs.h"
 #include "harness/features.h"
 #include "harness/matchers.h"
@@ -112,24 +113,26 @@ TEST_P(PersonalityCreds, RequestsRunWithTheRegisteredCredentials) {
   std::string secret = dir.File("secret");
   { std::ofstream(secret) << "root only"; }
   ASSERT_EQ(chmod(secret.c_str(), 0600), 0);
-  ChildValues v;
   RingConfig config = GetParam();
-  ChildOutcome out = RunInChild([&] {
+  ChildRun run = InChild([&](ChildChannel& child) {
     std::unique_ptr<Ring> ring;
-    if (Ring::Create(config, &ring) != 0) return 240;
+    std::string why;
+    int created = CreateRingForTest(config, &ring, &why);
+    if (created != 0 && !why.empty()) return child.Skip(why);
+    ASSERT_EQ(created, 0) << "ring setup failed for " << config.name;
     long root_id = RegisterRaw(ring->fd(), IORING_REGISTER_PERSONALITY, nullptr, 0);
-    if (BecomeUser(kNobody, /*keep_saved_root=*/true) != 0) return 241;
+    if (BecomeUser(kNobody, /*keep_saved_root=*/true) != 0) {
+      return child.Skip("privilege:setuid (cannot become uid 65534)");
+    }
     long nobody_id = RegisterRaw(ring->fd(), IORING_REGISTER_PERSONALITY, nullptr, 0);
-    v[0] = OpenWithPersonality(*ring, secret.c_str(), 0);
-    v[1] = OpenWithPersonality(*ring, secret.c_str(), static_cast<int>(root_id));
-    if (syscall(SYS_setresuid, -1, 0, -1) != 0) return 242;
-    v[2] = OpenWithPersonality(*ring, secret.c_str(), 0);
-    v[3] = OpenWithPersonality(*ring, secret.c_str(), static_cast<int>(nobody_id));
-    return 0;
+    child.Put(0, OpenWithPersonality(*ring, secret.c_str(), 0));
+    child.Put(1, OpenWithPersonality(*ring, secret.c_str(), static_cast<int>(root_id)));
+    ASSERT_EQ(syscall(SYS_setresuid, -1, 0, -1), 0) << "back to uid 0";
+    child.Put(2, OpenWithPersonality(*ring, secret.c_str(), 0));
+    child.Put(3, OpenWithPersonality(*ring, secret.c_str(), static_cast<int>(nobody_id)));
   });
-  if (out.ExitedWith(240)) GTEST_SKIP() << UnsupportedReason(config);
-  if (out.ExitedWith(241)) GTEST_SKIP() << "privilege:setuid (cannot become uid 65534)";
-  ASSERT_TRUE(out.ExitedWith(0)) << out.Describe();
+  ASSERT_CHILD_RAN(run);
+  long v[4] = {run.Value(0), run.Value(1), run.Value(2), run.Value(3)};
   if (config.flags & IORING_SETUP_SQPOLL) {
     // J116: the SQ thread works with the credentials of the ring's creator
     // (root here), whoever submits.
