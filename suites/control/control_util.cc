@@ -1,6 +1,8 @@
 #include "suites/control/control_util.h"
 
 #include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,6 +226,54 @@ void Pipe::Put(const char* bytes) {
   size_t len = 0;
   while (bytes[len]) ++len;
   EXPECT_EQ(write(w.get(), bytes, len), static_cast<ssize_t>(len));
+}
+
+Kid Kid::Spawn(int code, bool exit_now) {
+  Kid k;
+  int fds[2];
+  if (pipe(fds) != 0) {
+    ADD_FAILURE() << "pipe";
+    return k;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[1]);
+    if (!exit_now) {
+      char c;
+      while (read(fds[0], &c, 1) > 0) {
+      }
+    }
+    _exit(code);
+  }
+  close(fds[0]);
+  if (pid < 0) {
+    close(fds[1]);
+    ADD_FAILURE() << "fork: " << ResultName(-errno);
+    return k;
+  }
+  k.pid_ = pid;
+  k.release_.reset(fds[1]);
+  return k;
+}
+
+Kid::~Kid() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+bool Kid::WaitExitedNoReap() {
+  const auto deadline = std::chrono::steady_clock::now() + kOwed;
+  while (std::chrono::steady_clock::now() < deadline) {
+    siginfo_t info = {};
+    if (waitid(P_PID, pid_, &info, WEXITED | WNOWAIT | WNOHANG) == 0 && info.si_pid == pid_) {
+      return true;
+    }
+    pollfd none = {-1, 0, 0};
+    poll(&none, 0, 2);
+  }
+  return false;
 }
 
 ::testing::AssertionResult ControlTest::Quiet() {

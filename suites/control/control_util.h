@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "harness/configs.h"
 #include "harness/fd.h"
 #include "harness/ring.h"
@@ -28,6 +30,21 @@
 #endif
 #ifndef IORING_NOP_TW
 #define IORING_NOP_TW (1U << 4)
+#endif
+
+// futex2 flags (linux/futex.h 6.7+), for FUTEX_WAIT/WAKE/WAITV.
+#ifndef FUTEX2_SIZE_U8
+#define FUTEX2_SIZE_U8 0x00
+#define FUTEX2_SIZE_U16 0x01
+#define FUTEX2_SIZE_U32 0x02
+#define FUTEX2_SIZE_U64 0x03
+#define FUTEX2_NUMA 0x04
+#endif
+#ifndef FUTEX2_PRIVATE
+#define FUTEX2_PRIVATE 128
+#endif
+#ifndef FUTEX_BITSET_MATCH_ANY
+#define FUTEX_BITSET_MATCH_ANY 0xffffffffU
 #endif
 
 namespace ringcheck {
@@ -97,6 +114,26 @@ struct Pipe {
   UniqueFd r, w;
   static Pipe Make();  // aborts the test on failure (ADD_FAILURE, invalid fds)
   void Put(const char* bytes = "x");
+};
+
+// A child process that exits with `code` when released (its pipe's write
+// end closed), or at once when `exit_now`. The destructor kills and reaps it
+// if the test did not.
+class Kid {
+ public:
+  static Kid Spawn(int code, bool exit_now = false);
+  Kid() = default;
+  Kid(Kid&& o) noexcept : pid_(o.pid_), release_(std::move(o.release_)) { o.pid_ = -1; }
+  ~Kid();
+  pid_t pid() const { return pid_; }
+  void Release() { release_.reset(); }
+  // Waits (bounded) until the child has exited, without reaping it.
+  bool WaitExitedNoReap();
+  void Forget() { pid_ = -1; }  // reaped by the test (WAITID)
+
+ private:
+  pid_t pid_ = -1;
+  UniqueFd release_;
 };
 
 // Fixture over DeliveryConfigs().
