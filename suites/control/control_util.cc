@@ -72,6 +72,12 @@ bool TakeOne(io_uring* ring, Cqe* out) {
 }  // namespace
 
 std::vector<Cqe> Reap(Ring& ring, size_t count, std::chrono::milliseconds timeout) {
+  std::vector<Cqe> got = ReapUnchecked(ring, count, timeout);
+  CheckNoInternalErrno(got);
+  return got;
+}
+
+std::vector<Cqe> ReapUnchecked(Ring& ring, size_t count, std::chrono::milliseconds timeout) {
   io_uring* r = ring.get();
   std::vector<Cqe> got;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -96,7 +102,6 @@ std::vector<Cqe> Reap(Ring& ring, size_t count, std::chrono::milliseconds timeou
       io_uring_get_events(r);
     }
   }
-  CheckNoInternalErrno(got);
   return got;
 }
 
