@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <linux/futex.h>
 #include <sys/types.h>
 
 #include "harness/configs.h"
