@@ -1,6 +1,7 @@
 // Probes for the control suite (spec/control.md): ASYNC_CANCEL match keys
 // and NOP's extended flags, which no opcode or feature bit announces.
 #include <liburing.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -80,8 +81,37 @@ RINGCHECK_PROBE(cancel_any, "5.19", "IORING_ASYNC_CANCEL_ANY on ASYNC_CANCEL") {
   return CancelKnows(IORING_ASYNC_CANCEL_ANY);
 }
 
+// Some kernels (Debian 6.1) ignore the OP bit instead of refusing it, so
+// ask for a positive answer: a pending POLL_ADD found by its opcode alone.
 RINGCHECK_PROBE(cancel_op, "6.6", "IORING_ASYNC_CANCEL_OP and _USERDATA on ASYNC_CANCEL") {
-  return CancelKnows(IORING_ASYNC_CANCEL_OP | IORING_ASYNC_CANCEL_USERDATA);
+  io_uring ring;
+  if (io_uring_queue_init(4, &ring, 0) != 0) return false;
+  int fds[2];
+  if (pipe(fds) != 0) {
+    io_uring_queue_exit(&ring);
+    return false;
+  }
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+  io_uring_prep_poll_add(sqe, fds[0], POLLIN);
+  sqe->user_data = 7;
+  sqe = io_uring_get_sqe(&ring);
+  io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_OP);
+  sqe->len = IORING_OP_POLL_ADD;
+  sqe->user_data = 8;
+  bool found = false;
+  if (io_uring_submit(&ring) == 2) {
+    for (int i = 0; i < 2; ++i) {
+      io_uring_cqe* cqe = nullptr;
+      if (io_uring_wait_cqe(&ring, &cqe) != 0) break;
+      if (cqe->user_data == 8) found = cqe->res == 0;
+      io_uring_cqe_seen(&ring, cqe);
+      if (cqe->user_data == 8 && !found) break;
+    }
+  }
+  io_uring_queue_exit(&ring);
+  close(fds[0]);
+  close(fds[1]);
+  return found;
 }
 
 RINGCHECK_PROBE(nop_inject_result, "6.10", "IORING_NOP_INJECT_RESULT: NOP posts sqe->len") {

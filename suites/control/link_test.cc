@@ -67,7 +67,7 @@ TEST_P(Links, FailureCancelsTheRest) {
   Sqe(r(), 4);
   ASSERT_TRUE(SubmitExpect(r(), 4));
   auto got = ReapAllN(4);
-  EXPECT_TRUE(ExactlyThese(got, {{1, 0}, {2, -EBADF}, {3, -ECANCELED}, {4, -ECANCELED}}));
+  EXPECT_TRUE(ExactlyThese(got, {{1, 0}, {2, control::kFailRes}, {3, -ECANCELED}, {4, -ECANCELED}}));
   EXPECT_TRUE(ArrivedInOrder(got, {1, 2, 3, 4}));
 }
 
@@ -79,7 +79,7 @@ TEST_P(Links, FailureStaysInItsChain) {
   Sqe(r(), 3, kLink);
   Sqe(r(), 4);
   ASSERT_TRUE(SubmitExpect(r(), 4));
-  EXPECT_TRUE(ExactlyThese(ReapAllN(4), {{1, -EBADF}, {2, -ECANCELED}, {3, 0}, {4, 0}}));
+  EXPECT_TRUE(ExactlyThese(ReapAllN(4), {{1, control::kFailRes}, {2, -ECANCELED}, {3, 0}, {4, 0}}));
 }
 
 // I3: a READ that transfers fewer bytes than asked counts as a failure for
@@ -138,7 +138,7 @@ TEST_P(Links, HardlinkSurvivesFailure) {
   Sqe(r(), 3);
   ASSERT_TRUE(SubmitExpect(r(), 3));
   auto got = ReapAllN(3);
-  EXPECT_TRUE(ExactlyThese(got, {{1, -EBADF}, {2, 0}, {3, 0}}));
+  EXPECT_TRUE(ExactlyThese(got, {{1, control::kFailRes}, {2, 0}, {3, 0}}));
   EXPECT_TRUE(ArrivedInOrder(got, {1, 2, 3}));
 }
 
@@ -150,7 +150,7 @@ TEST_P(Links, SoftLinkAfterHardlinkStillCancels) {
   FailingRead(r(), 2, kLink);
   Sqe(r(), 3);
   ASSERT_TRUE(SubmitExpect(r(), 3));
-  EXPECT_TRUE(ExactlyThese(ReapAllN(3), {{1, -EBADF}, {2, -EBADF}, {3, -ECANCELED}}));
+  EXPECT_TRUE(ExactlyThese(ReapAllN(3), {{1, control::kFailRes}, {2, control::kFailRes}, {3, -ECANCELED}}));
 }
 
 // I5: HARDLINK still orders: a hard-linked READ sees the hard-linked WRITE.
@@ -207,7 +207,7 @@ TEST_P(Links, ChainsAreNotJoinedAcrossSubmissions) {
   ASSERT_TRUE(SubmitExpect(r(), 1));
   Sqe(r(), 2);
   ASSERT_TRUE(SubmitExpect(r(), 1));
-  EXPECT_TRUE(ExactlyThese(ReapAllN(2), {{1, -EBADF}, {2, 0}}));
+  EXPECT_TRUE(ExactlyThese(ReapAllN(2), {{1, control::kFailRes}, {2, 0}}));
 }
 
 // I8: a member refused at submission (prep -EINVAL) fails the whole chain:
@@ -238,7 +238,7 @@ TEST_P(Links, AsyncMembersBehaveLikeInline) {
   Sqe(r(), 3, IOSQE_ASYNC);
   ASSERT_TRUE(SubmitExpect(r(), 3));
   auto got = ReapAllN(3);
-  EXPECT_TRUE(ExactlyThese(got, {{1, 0}, {2, -EBADF}, {3, -ECANCELED}}));
+  EXPECT_TRUE(ExactlyThese(got, {{1, 0}, {2, control::kFailRes}, {3, -ECANCELED}}));
   EXPECT_TRUE(ArrivedInOrder(got, {1, 2, 3}));
 }
 
