@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 #include <liburing.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -91,13 +93,17 @@ std::vector<Cqe> ReapAll(Ring& ring, size_t count);
 // On SQPOLL rings waits (bounded) until the kernel thread consumed every
 // published SQE; returns at once elsewhere.
 void WaitSqConsumed(Ring& ring);
-// Submits what is queued and checks that `n` SQEs were consumed.
+// Submits what is queued and checks that `n` SQEs were consumed (on SQPOLL
+// rings, at most n: liburing cannot count them there).
 ::testing::AssertionResult SubmitExpect(Ring& ring, int n);
 
 // The next SQE, prepared as a NOP with user_data and IOSQE_* flags.
 io_uring_sqe* Sqe(Ring& ring, uint64_t user_data, uint8_t flags = 0);
-// A READ from fd -1: accepted at submission, fails at issue with -EBADF.
+// A READ of a directory: accepted at submission on every kernel (a READ of
+// fd -1 is refused at submission by 5.10, which looks files up in
+// io_init_req), fails at issue with kFailRes.
 io_uring_sqe* FailingRead(Ring& ring, uint64_t user_data, uint8_t flags = 0);
+constexpr int32_t kFailRes = -EISDIR;
 
 std::vector<Cqe> WithUserData(const std::vector<Cqe>& cqes, uint64_t user_data);
 // The one CQE of user_data (a failure when there is not exactly one).
@@ -139,6 +145,12 @@ class Kid {
   pid_t pid_ = -1;
   UniqueFd release_;
 };
+
+// Forks; the child runs `body` and _exits with its value. Returns that exit
+// code, or kChildHung when the child has not finished exiting within kOwed
+// (it is then left alone: a task stuck in exit cannot be killed or reaped).
+constexpr int kChildHung = 1000;
+int RunChildScenario(const std::function<int()>& body);
 
 // Fixture over DeliveryConfigs().
 class ControlTest : public RingTest {

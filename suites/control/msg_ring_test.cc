@@ -51,7 +51,9 @@ TEST_P(MsgRing, DataDeliversUserDataAndRes) {
   EXPECT_TRUE(ExactlyThese(ReapN(1), {{1, 0}}));
   auto got = control::Reap(*target_, 1);
   EXPECT_TRUE(ExactlyThese(got, {{0xfeedbeef, 0x1234}})) << "rule I89";
-  if (!got.empty()) EXPECT_EQ(got[0].flags, 0u);
+  if (!got.empty()) {
+    EXPECT_EQ(got[0].flags, 0u);
+  }
 }
 
 // I89: several messages arrive in submission order.

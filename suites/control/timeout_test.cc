@@ -491,5 +491,37 @@ TEST_P(Timeout, PendingTimeoutDoesNotBlockOthers) {
 
 RINGCHECK_INSTANTIATE_DELIVERY_RINGS(Timeout);
 
+// I129: a timeout that fires while the CQ is full is not lost: its -ETIME
+// waits in the overflow backlog behind the CQEs that filled the CQ, and it
+// did not fire before its time.
+TEST(TimeoutOverflow, FiredTimeoutWaitsInBacklog) {
+  RINGCHECK_RULE("I129");
+  REQUIRE_FEATURE("op_timeout");
+  REQUIRE_FEATURE("feat_nodrop");
+  CREATE_RING_OR_SKIP(ring, ConfigNamed("default"));
+  const unsigned cq = ring->params().cq_entries;
+  for (unsigned i = 0; i < cq; ++i) Sqe(*ring, 1000 + i);
+  ASSERT_GE(ring->Submit(), 0);
+  __kernel_timespec ts = {0, 20 * kMs};
+  int64_t t0 = NowNs();
+  io_uring_sqe* t = Sqe(*ring, 1);
+  io_uring_prep_timeout(t, &ts, 0, 0);
+  t->user_data = 1;
+  ASSERT_GE(ring->Submit(), 0);
+  // Wait (bounded) for the timeout to fire into the full CQ.
+  const auto deadline = std::chrono::steady_clock::now() + control::kOwed;
+  while (!(IO_URING_READ_ONCE(*ring->get()->sq.kflags) & IORING_SQ_CQ_OVERFLOW) &&
+         std::chrono::steady_clock::now() < deadline) {
+    io_uring_get_events(ring->get());
+    timespec nap = {0, 2 * kMs};
+    nanosleep(&nap, nullptr);
+  }
+  auto got = control::ReapAll(*ring, cq + 1);
+  ASSERT_EQ(got.size(), cq + 1) << control::Describe(got);
+  EXPECT_EQ(got.back().user_data, 1u) << "rule I129";
+  EXPECT_RESULT(got.back().res, -ETIME, "I129");
+  EXPECT_GE(NowNs() - t0, 20 * kMs) << "rule I129";
+}
+
 }  // namespace
 }  // namespace ringcheck
