@@ -31,7 +31,6 @@ class PollUpdate : public ::testing::TestWithParam<RingConfig> {
   // the difference. The child must have exited within kOwed (I130).
   void Run(const char* rule, const std::function<int(Ring&, Pipe&)>& scenario,
            const char* codes) {
-    RINGCHECK_RULE(rule);
     const RingConfig config = GetParam();
     int code = control::RunChildScenario([&]() -> int {
       std::unique_ptr<Ring> ring;
@@ -64,6 +63,7 @@ int32_t ResOf(Ring& ring, uint64_t ud, std::vector<Cqe>* seen) {
 // I64: IORING_POLL_UPDATE_EVENTS replaces the mask of a pending poll: a
 // POLLIN poll on the write end (never ready) updated to POLLOUT fires.
 TEST_P(PollUpdate, UpdateEventsReplacesTheMask) {
+  RINGCHECK_RULE("I64 I130");
   Run("I64 I130", [](Ring& r, Pipe& p) {
     io_uring_sqe* sqe = Sqe(r, 1);
     io_uring_prep_poll_add(sqe, p.w.get(), POLLIN);
@@ -83,6 +83,7 @@ TEST_P(PollUpdate, UpdateEventsReplacesTheMask) {
 // I65: IORING_POLL_UPDATE_USER_DATA gives a pending poll a new user_data,
 // which its CQE carries.
 TEST_P(PollUpdate, UpdateUserData) {
+  RINGCHECK_RULE("I65 I130");
   Run("I65 I130", [](Ring& r, Pipe& p) {
     io_uring_sqe* sqe = Sqe(r, 1);
     io_uring_prep_poll_add(sqe, p.r.get(), POLLIN);
@@ -105,6 +106,7 @@ TEST_P(PollUpdate, UpdateUserData) {
 
 // I64 I65: both at once: new mask and new user_data.
 TEST_P(PollUpdate, UpdateEventsAndUserData) {
+  RINGCHECK_RULE("I64 I65 I130");
   Run("I64 I65 I130", [](Ring& r, Pipe& p) {
     io_uring_sqe* sqe = Sqe(r, 1);
     io_uring_prep_poll_add(sqe, p.w.get(), POLLIN);
@@ -124,6 +126,7 @@ TEST_P(PollUpdate, UpdateEventsAndUserData) {
 
 // I66: updating a poll that does not exist is -ENOENT.
 TEST_P(PollUpdate, UpdateUnknownEnoent) {
+  RINGCHECK_RULE("I66 I130");
   Run("I66 I130", [](Ring& r, Pipe&) {
     io_uring_sqe* up = Sqe(r, 2);
     io_uring_prep_poll_update(up, 0x4343, 0, POLLIN, IORING_POLL_UPDATE_EVENTS);
