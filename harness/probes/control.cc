@@ -136,3 +136,10 @@ RINGCHECK_PROBE(nop_tw, "6.15", "IORING_NOP_TW: NOP completes through task work"
   return NopResult(IORING_NOP_INJECT_RESULT, -1, 1234) == 1234 &&
          NopResult(IORING_NOP_TW | IORING_NOP_INJECT_RESULT, -1, 1234) == 1234;
 }
+
+RINGCHECK_PROBE(timeout_etime_success, "6.0", "IORING_TIMEOUT_ETIME_SUCCESS on TIMEOUT") {
+  static __kernel_timespec zero = {0, 0};
+  return ResultOf([](io_uring_sqe* sqe) {
+           io_uring_prep_timeout(sqe, &zero, 0, IORING_TIMEOUT_ETIME_SUCCESS);
+         }) == -ETIME;
+}

@@ -232,6 +232,7 @@ TEST_P(Timeout, FiredTimeoutBreaksItsChain) {
 // chain goes on.
 TEST_P(Timeout, EtimeSuccessKeepsTheChain) {
   RINGCHECK_RULE("I30");
+  REQUIRE_FEATURE("timeout_etime_success");
   __kernel_timespec ts = {0, 5 * kMs};
   QueueTimeout(1, &ts, 0, IORING_TIMEOUT_ETIME_SUCCESS, IOSQE_IO_LINK);
   Sqe(r(), 2);
