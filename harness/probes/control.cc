@@ -143,3 +143,32 @@ RINGCHECK_PROBE(timeout_etime_success, "6.0", "IORING_TIMEOUT_ETIME_SUCCESS on T
            io_uring_prep_timeout(sqe, &zero, 0, IORING_TIMEOUT_ETIME_SUCCESS);
          }) == -ETIME;
 }
+
+RINGCHECK_PROBE(link_timeout_update, "5.15", "IORING_LINK_TIMEOUT_UPDATE on TIMEOUT_REMOVE") {
+  static __kernel_timespec ts = {1, 0};
+  return ResultOf([](io_uring_sqe* sqe) {
+           io_uring_prep_timeout_update(sqe, &ts, 0x5eed, IORING_LINK_TIMEOUT_UPDATE);
+         }) == -ENOENT;
+}
+
+// A message to the ring itself: 0 when the kernel knows the flag, -EINVAL
+// when it does not.
+RINGCHECK_PROBE(msg_ring_flags_pass, "6.3", "IORING_MSG_RING_FLAGS_PASS on MSG_RING") {
+  io_uring ring;
+  if (io_uring_queue_init(4, &ring, 0) != 0) return false;
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+  io_uring_prep_msg_ring_cqe_flags(sqe, ring.ring_fd, 0, 1, 0, 0);
+  sqe->user_data = 2;
+  bool known = false;
+  io_uring_cqe* cqe = nullptr;
+  if (io_uring_submit(&ring) == 1) {
+    for (int i = 0; i < 2 && io_uring_wait_cqe(&ring, &cqe) == 0; ++i) {
+      if (cqe->user_data == 2) known = cqe->res == 0;
+      bool mine = cqe->user_data == 2;
+      io_uring_cqe_seen(&ring, cqe);
+      if (mine) break;
+    }
+  }
+  io_uring_queue_exit(&ring);
+  return known;
+}
