@@ -4,6 +4,11 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/un.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdio>
 #include <unistd.h>
 
 #include <climits>
@@ -229,6 +234,49 @@ void NetFamilyTest::MakePairOrSkip(SocketPair* pair) {
     GTEST_SKIP() << "environment:ipv6 (no ::1 on this machine: " << ResultName(ret) << ")";
   }
   ASSERT_EQ(ret, 0) << "socket pair of " << FamilyName(family()) << ": " << ResultName(ret);
+}
+
+}  // namespace net
+}  // namespace ringcheck
+
+namespace ringcheck {
+namespace net {
+
+int ListeningSocket::Connect(UniqueFd* client) const {
+  int domain = addr.ss_family;
+  int type = family == Family::kUnixSeqpacket ? SOCK_SEQPACKET : SOCK_STREAM;
+  UniqueFd fd(socket(domain, type | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return -errno;
+  if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), len) != 0) return -errno;
+  *client = std::move(fd);
+  return 0;
+}
+
+int ListenOn(Family family, ListeningSocket* out, int backlog) {
+  out->family = family;
+  if (IsUnix(family)) {
+    static std::atomic<unsigned> counter{0};
+    auto* un = reinterpret_cast<sockaddr_un*>(&out->addr);
+    std::memset(&out->addr, 0, sizeof out->addr);
+    un->sun_family = AF_UNIX;
+    int n = snprintf(un->sun_path + 1, sizeof un->sun_path - 1, "ringcheck-net-%d-%u",
+                     static_cast<int>(getpid()), counter++);
+    out->len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + n);
+    int type = family == Family::kUnixSeqpacket ? SOCK_SEQPACKET : SOCK_STREAM;
+    out->fd.reset(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  } else {
+    int domain = family == Family::kTcp6 ? AF_INET6 : AF_INET;
+    LoopbackAddress(domain, &out->addr, &out->len);
+    out->fd.reset(socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  }
+  if (!out->fd.valid()) return -errno;
+  if (bind(out->fd.get(), reinterpret_cast<sockaddr*>(&out->addr), out->len) != 0) return -errno;
+  if (!IsUnix(family) &&
+      getsockname(out->fd.get(), reinterpret_cast<sockaddr*>(&out->addr), &out->len) != 0) {
+    return -errno;
+  }
+  if (listen(out->fd.get(), backlog) != 0) return -errno;
+  return 0;
 }
 
 }  // namespace net

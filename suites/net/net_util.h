@@ -112,3 +112,21 @@ class NetFamilyTest : public ::testing::TestWithParam<FamilyParam> {
       ::ringcheck::net::FamilyParamName)
 
 #endif  // RINGCHECK_SUITES_NET_NET_UTIL_H_
+
+namespace ringcheck {
+namespace net {
+
+// A listening socket of a connection family (TCP v4/v6, AF_UNIX stream or
+// seqpacket with an abstract name) and its address.
+struct ListeningSocket {
+  Family family = Family::kTcp4;
+  UniqueFd fd;
+  sockaddr_storage addr = {};
+  socklen_t len = 0;
+  // A new client connected to it (blocking connect); 0 or -errno.
+  int Connect(UniqueFd* client) const;
+};
+int ListenOn(Family family, ListeningSocket* out, int backlog = 8);
+
+}  // namespace net
+}  // namespace ringcheck

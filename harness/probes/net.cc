@@ -1,0 +1,98 @@
+// Probes for the network suite (spec/net.md): request flags and socket
+// commands that no opcode or feature bit announces. Each runs one request on
+// a scratch ring and reads how the kernel answered.
+#include <liburing.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <climits>
+#include <functional>
+
+#include "harness/fd.h"
+#include "harness/net.h"
+#include "harness/probe_registry.h"
+
+namespace ringcheck {
+namespace {
+
+// The res of one request, or INT_MIN when it did not complete within a
+// second (still pending: the kernel took it); cancelled at ring teardown.
+int ResultOf(const std::function<void(io_uring_sqe*)>& prep) {
+  io_uring ring;
+  if (io_uring_queue_init(4, &ring, 0) != 0) return -ENOSYS;
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+  prep(sqe);
+  sqe->user_data = 1;
+  int res = INT_MIN;
+  if (io_uring_submit(&ring) == 1) {
+    io_uring_cqe* cqe = nullptr;
+    __kernel_timespec ts = {0, 200 * 1000 * 1000};
+    if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0) res = cqe->res;
+  }
+  io_uring_queue_exit(&ring);
+  return res;
+}
+
+int OnUnixStream(const std::function<void(io_uring_sqe*, int fd)>& prep) {
+  SocketPair pair;
+  if (ConnectedPair(Transport::kUnixStream, &pair) != 0) return -ENOSYS;
+  return ResultOf([&](io_uring_sqe* sqe) { prep(sqe, pair.a.get()); });
+}
+
+int SockCmdOnTcp(int cmd_op, int optname) {
+  SocketPair pair;
+  if (ConnectedPair(Transport::kTcpLoopback, &pair) != 0) return -ENOSYS;
+  static int val = 1;
+  return ResultOf([&](io_uring_sqe* sqe) {
+    io_uring_prep_cmd_sock(sqe, cmd_op, pair.a.get(), SOL_SOCKET, optname, &val, sizeof val);
+  });
+}
+
+}  // namespace
+}  // namespace ringcheck
+
+// An empty accept queue: a kernel that knows the flag waits (no CQE), one
+// that does not refuses it at prep with -EINVAL.
+RINGCHECK_PROBE(accept_poll_first, "6.10", "IORING_ACCEPT_POLL_FIRST on ACCEPT") {
+  ringcheck::Listener listener;
+  if (ringcheck::Listener::Create(ringcheck::Transport::kUnixStream, &listener) != 0) return false;
+  return ringcheck::ResultOf([&](io_uring_sqe* sqe) {
+           io_uring_prep_accept(sqe, listener.fd(), nullptr, nullptr, SOCK_CLOEXEC);
+           sqe->ioprio |= IORING_ACCEPT_POLL_FIRST;
+         }) != -EINVAL;
+}
+
+// An empty socket: multishot recv with a bundle waits; unknown flags fail
+// prep with -EINVAL.
+RINGCHECK_PROBE(recv_bundle, "6.10", "IORING_RECVSEND_BUNDLE on RECV") {
+  return ringcheck::OnUnixStream([](io_uring_sqe* sqe, int fd) {
+           io_uring_prep_recv(sqe, fd, nullptr, 0, 0);
+           sqe->ioprio |= IORING_RECVSEND_BUNDLE;
+           sqe->flags |= IOSQE_BUFFER_SELECT;
+           sqe->buf_group = 0x7ff2;
+         }) != -EINVAL;
+}
+
+RINGCHECK_PROBE(sock_cmd_ioctl, "6.7", "SOCKET_URING_OP_SIOCINQ/SIOCOUTQ on URING_CMD") {
+  return ringcheck::SockCmdOnTcp(SOCKET_URING_OP_SIOCINQ, 0) >= 0;
+}
+
+RINGCHECK_PROBE(sock_cmd_getsockopt, "6.7", "SOCKET_URING_OP_GETSOCKOPT on URING_CMD") {
+  return ringcheck::SockCmdOnTcp(SOCKET_URING_OP_GETSOCKOPT, SO_TYPE) >= 0;
+}
+
+RINGCHECK_PROBE(sock_cmd_setsockopt, "6.7", "SOCKET_URING_OP_SETSOCKOPT on URING_CMD") {
+  return ringcheck::SockCmdOnTcp(SOCKET_URING_OP_SETSOCKOPT, SO_KEEPALIVE) >= 0;
+}
+
+RINGCHECK_PROBE(pbuf_ring_mmap, "6.4", "IOU_PBUF_RING_MMAP: kernel-allocated buffer rings") {
+  io_uring ring;
+  if (io_uring_queue_init(2, &ring, 0) != 0) return false;
+  io_uring_buf_reg reg = {};
+  reg.ring_entries = 2;
+  reg.bgid = 3;
+  reg.flags = IOU_PBUF_RING_MMAP;
+  bool ok = io_uring_register_buf_ring(&ring, &reg, 0) == 0;
+  io_uring_queue_exit(&ring);
+  return ok;
+}
