@@ -96,3 +96,26 @@ RINGCHECK_PROBE(pbuf_ring_mmap, "6.4", "IOU_PBUF_RING_MMAP: kernel-allocated buf
   io_uring_queue_exit(&ring);
   return ok;
 }
+
+// IORING_REGISTER_ZCRX_IFQ that gets as far as reading its region
+// descriptor: a well-formed call whose region_ptr is NULL is -EFAULT on a
+// kernel with zero-copy receive built in; older kernels refuse the opcode
+// (-EINVAL) and kernels built without CONFIG_IO_URING_ZCRX answer
+// -EOPNOTSUPP. Needs a DEFER_TASKRUN ring with 32-byte CQEs.
+RINGCHECK_PROBE(zcrx_ifq, "6.15", "IORING_REGISTER_ZCRX_IFQ (zero-copy receive built in)") {
+  io_uring ring;
+  unsigned flags = IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQE32;
+  if (io_uring_queue_init(4, &ring, flags) != 0) return false;
+  struct {
+    uint32_t if_idx, if_rxq, rq_entries, flags;
+    uint64_t area_ptr, region_ptr;
+    uint64_t offsets[4];
+    uint32_t zcrx_id, resv2;
+    uint64_t resv[3];
+  } reg = {};
+  reg.if_idx = 1;
+  reg.rq_entries = 64;
+  int ret = io_uring_register(ring.ring_fd, 32 /* IORING_REGISTER_ZCRX_IFQ */, &reg, 1);
+  io_uring_queue_exit(&ring);
+  return ret == -EFAULT;
+}
