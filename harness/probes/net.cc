@@ -119,3 +119,13 @@ RINGCHECK_PROBE(zcrx_ifq, "6.15", "IORING_REGISTER_ZCRX_IFQ (zero-copy receive b
   io_uring_queue_exit(&ring);
   return ret == -EFAULT;
 }
+
+// AF_UNIX stream sockets report the bytes left after a receive (msg_inq),
+// which io_uring turns into IORING_CQE_F_SOCK_NONEMPTY, since they accept
+// SO_INQ.
+RINGCHECK_PROBE(unix_so_inq, "6.17", "SO_INQ on AF_UNIX stream sockets (msg_inq after recv)") {
+  ringcheck::SocketPair pair;
+  if (ringcheck::ConnectedPair(ringcheck::Transport::kUnixStream, &pair) != 0) return false;
+  int one = 1;
+  return setsockopt(pair.a.get(), SOL_SOCKET, 84 /* SO_INQ */, &one, sizeof one) == 0;
+}
