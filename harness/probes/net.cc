@@ -129,3 +129,13 @@ RINGCHECK_PROBE(unix_so_inq, "6.17", "SO_INQ on AF_UNIX stream sockets (msg_inq 
   int one = 1;
   return setsockopt(pair.a.get(), SOL_SOCKET, 84 /* SO_INQ */, &one, sizeof one) == 0;
 }
+
+// An empty socket: a RECV with IORING_RECVSEND_POLL_FIRST waits; a kernel
+// that does not know ioprio flags on RECV refuses it with -EINVAL.
+RINGCHECK_PROBE(recvsend_poll_first, "5.19", "IORING_RECVSEND_POLL_FIRST on SEND/RECV") {
+  static char byte;
+  return ringcheck::OnUnixStream([](io_uring_sqe* sqe, int fd) {
+           io_uring_prep_recv(sqe, fd, &byte, 1, 0);
+           sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
+         }) == INT_MIN;
+}

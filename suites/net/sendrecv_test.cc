@@ -81,7 +81,7 @@ TEST_P(SendRecv, ZeroByteSendIsZero) {
 // receives.
 TEST_P(SendRecv, PollFirstRecvWaitsThenReceives) {
   RINGCHECK_RULE("H38");
-  REQUIRE_FEATURE("feat_fast_poll");
+  REQUIRE_FEATURE("recvsend_poll_first");
   QueueRecv(1, sizeof in_, 0, IORING_RECVSEND_POLL_FIRST);
   ASSERT_TRUE(Submit(ring()));
   EXPECT_TRUE(Quiet()) << "H38";
