@@ -139,3 +139,13 @@ RINGCHECK_PROBE(recvsend_poll_first, "5.19", "IORING_RECVSEND_POLL_FIRST on SEND
            sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
          }) == INT_MIN;
 }
+
+// A length on a multishot RECV (a cap per completion): kernels before it
+// refuse a non-zero len at prep with -EINVAL.
+RINGCHECK_PROBE(recv_multishot_len, "6.15", "a non-zero len on multishot RECV caps each completion") {
+  return ringcheck::OnUnixStream([](io_uring_sqe* sqe, int fd) {
+           io_uring_prep_recv_multishot(sqe, fd, nullptr, 16, 0);
+           sqe->flags |= IOSQE_BUFFER_SELECT;
+           sqe->buf_group = 0x7ff3;
+         }) != -EINVAL;
+}

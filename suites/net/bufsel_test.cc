@@ -220,7 +220,12 @@ TEST_P(StreamBufSelect, BundleFillsSeveralBuffers) {
     ASSERT_GT(c.res, 0) << "H52 " << Describe(c);
     ASSERT_TRUE(HasFlag(c, IORING_CQE_F_BUFFER)) << Describe(c);
     EXPECT_EQ(BufferId(c), next_bid) << "H52: the bundle starts at the next buffer";
-    if (round == 0) EXPECT_GT(c.res, 32) << "H52: the first bundle spans several buffers";
+    // How much one bundle takes follows what the socket says is queued
+    // (msg_inq): AF_UNIX streams that do not report it get one buffer each.
+    bool reports_inq = IsTcp(family()) || Supported("unix_so_inq");
+    if (round == 0 && reports_inq) {
+      EXPECT_GT(c.res, 32) << "H52: the first bundle spans several buffers";
+    }
     for (int left = c.res; left > 0; left -= 32) {
       joined.append(reinterpret_cast<char*>(bufs_->Data(next_bid++)), std::min(left, 32));
     }

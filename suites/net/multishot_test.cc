@@ -139,6 +139,7 @@ TEST_P(MultishotRecv, CancelEndsWithoutMore) {
 // more than `len` bytes, and together they carry everything.
 TEST_P(StreamMultishotRecv, LengthCapsEachCompletion) {
   RINGCHECK_RULE("H58");
+  REQUIRE_FEATURE("recv_multishot_len");
   for (uint16_t bid = 0; bid < 8; ++bid) bufs_->Add(bid, 256);
   std::string data = Pattern(40);
   ASSERT_EQ(SendAll(pair_.a.get(), data.data(), data.size()), 0);
