@@ -28,7 +28,7 @@ namespace net {
 
 // How long to look for a CQE that must NOT come (owed CQEs arrive in
 // microseconds; this only bounds the look).
-constexpr auto kNoMore = std::chrono::milliseconds(50);
+constexpr auto kNoMore = std::chrono::milliseconds(25);
 // How long to wait for a CQE that must come, even on a loaded TCG guest.
 constexpr auto kDeadline = std::chrono::seconds(5);
 

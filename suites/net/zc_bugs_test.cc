@@ -122,7 +122,7 @@ int DrainedSendInChild(const RingConfig& config, bool nop_first) {
   sqe->flags |= IOSQE_IO_DRAIN;
   Sqe(*ring, kAfter);
   if (ring->Submit() < 0) return kNoRing;
-  const auto deadline = std::chrono::seconds(2);
+  const auto deadline = std::chrono::seconds(1);
   std::vector<Cqe> got = ring->Reap(nop_first ? 4 : 3, deadline);
   std::vector<Cqe> send = WithUserData(got, kSend);
   if (send.empty()) return kNoResult;
