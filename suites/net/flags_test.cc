@@ -105,6 +105,7 @@ TEST_P(StreamFlags, MultishotRecvMarksAllButLastNonempty) {
   RINGCHECK_RULE("H100 D.1:F_MORE D.1:F_SOCK_NONEMPTY");
   ASSERT_NO_FATAL_FAILURE(QueueTwo(100));
   REQUIRE_FEATURE("recv_multishot");
+  REQUIRE_FEATURE("register_pbuf_ring");
   std::vector<Cqe> got = Multishot(64, 4, false);
   ASSERT_EQ(got.size(), 4u) << "H100: 200 bytes in 64-byte buffers " << Describe(got);
   for (size_t i = 0; i < got.size(); ++i) {
@@ -119,6 +120,7 @@ TEST_P(StreamFlags, MultishotRecvmsgMarksAllButLastNonempty) {
   RINGCHECK_RULE("H100 D.1:F_MORE D.1:F_SOCK_NONEMPTY");
   ASSERT_NO_FATAL_FAILURE(QueueTwo(100));
   REQUIRE_FEATURE("recv_multishot");
+  REQUIRE_FEATURE("register_pbuf_ring");
   std::vector<Cqe> got = Multishot(16 + 64, 4, true);
   ASSERT_EQ(got.size(), 4u) << "H100 " << Describe(got);
   for (size_t i = 0; i < got.size(); ++i) {
@@ -148,6 +150,7 @@ TEST_P(MessageFlags, MultishotRecvOneCqePerMessage) {
   RINGCHECK_RULE("H101 H99 D.1:F_MORE");
   ASSERT_NO_FATAL_FAILURE(QueueTwo(100));
   REQUIRE_FEATURE("recv_multishot");
+  REQUIRE_FEATURE("register_pbuf_ring");
   std::vector<Cqe> got = Multishot(128, 2, false);
   ASSERT_EQ(got.size(), 2u) << "H101 " << Describe(got);
   for (const Cqe& c : got) {
@@ -161,6 +164,7 @@ TEST_P(MessageFlags, MultishotRecvmsgOneCqePerMessage) {
   RINGCHECK_RULE("H101 H99 D.1:F_MORE");
   ASSERT_NO_FATAL_FAILURE(QueueTwo(100));
   REQUIRE_FEATURE("recv_multishot");
+  REQUIRE_FEATURE("register_pbuf_ring");
   std::vector<Cqe> got = Multishot(256, 2, true);
   ASSERT_EQ(got.size(), 2u) << "H101 " << Describe(got);
   for (const Cqe& c : got) {

@@ -21,6 +21,7 @@ class MultishotRecv : public NetFamilyTest {
     NetFamilyTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     REQUIRE_FEATURE("recv_multishot");
+    REQUIRE_FEATURE("register_pbuf_ring");
     MakePairOrSkip(&pair_);
     if (IsSkipped() || HasFatalFailure()) return;
     int ret = BufRing::Create(ring(), kGroup, 8, 0, &bufs_);

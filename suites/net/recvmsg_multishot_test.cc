@@ -24,6 +24,7 @@ class RecvmsgMultishot : public NetFamilyTest {
     NetFamilyTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     REQUIRE_FEATURE("recv_multishot");
+    REQUIRE_FEATURE("register_pbuf_ring");
     MakePairOrSkip(&pair_);
     if (IsSkipped() || HasFatalFailure()) return;
     int ret = BufRing::Create(ring(), kGroup, 8, 0, &bufs_);
