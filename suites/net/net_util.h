@@ -111,7 +111,6 @@ class NetFamilyTest : public ::testing::TestWithParam<FamilyParam> {
                          ::testing::Values(__VA_ARGS__)),                         \
       ::ringcheck::net::FamilyParamName)
 
-#endif  // RINGCHECK_SUITES_NET_NET_UTIL_H_
 
 namespace ringcheck {
 namespace net {
@@ -130,3 +129,5 @@ int ListenOn(Family family, ListeningSocket* out, int backlog = 8);
 
 }  // namespace net
 }  // namespace ringcheck
+
+#endif  // RINGCHECK_SUITES_NET_NET_UTIL_H_
