@@ -1,0 +1,151 @@
+// Probes for the network suite (spec/net.md): request flags and socket
+// commands that no opcode or feature bit announces. Each runs one request on
+// a scratch ring and reads how the kernel answered.
+#include <liburing.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <climits>
+#include <functional>
+
+#include "harness/fd.h"
+#include "harness/net.h"
+#include "harness/probe_registry.h"
+
+namespace ringcheck {
+namespace {
+
+// The res of one request, or INT_MIN when it did not complete within a
+// second (still pending: the kernel took it); cancelled at ring teardown.
+int ResultOf(const std::function<void(io_uring_sqe*)>& prep) {
+  io_uring ring;
+  if (io_uring_queue_init(4, &ring, 0) != 0) return -ENOSYS;
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+  prep(sqe);
+  sqe->user_data = 1;
+  int res = INT_MIN;
+  if (io_uring_submit(&ring) == 1) {
+    io_uring_cqe* cqe = nullptr;
+    __kernel_timespec ts = {0, 200 * 1000 * 1000};
+    if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0) res = cqe->res;
+  }
+  io_uring_queue_exit(&ring);
+  return res;
+}
+
+int OnUnixStream(const std::function<void(io_uring_sqe*, int fd)>& prep) {
+  SocketPair pair;
+  if (ConnectedPair(Transport::kUnixStream, &pair) != 0) return -ENOSYS;
+  return ResultOf([&](io_uring_sqe* sqe) { prep(sqe, pair.a.get()); });
+}
+
+int SockCmdOnTcp(int cmd_op, int optname) {
+  SocketPair pair;
+  if (ConnectedPair(Transport::kTcpLoopback, &pair) != 0) return -ENOSYS;
+  static int val = 1;
+  return ResultOf([&](io_uring_sqe* sqe) {
+    io_uring_prep_cmd_sock(sqe, cmd_op, pair.a.get(), SOL_SOCKET, optname, &val, sizeof val);
+  });
+}
+
+}  // namespace
+}  // namespace ringcheck
+
+// An empty accept queue: a kernel that knows the flag waits (no CQE), one
+// that does not refuses it at prep with -EINVAL.
+RINGCHECK_PROBE(accept_poll_first, "6.10", "IORING_ACCEPT_POLL_FIRST on ACCEPT") {
+  ringcheck::Listener listener;
+  if (ringcheck::Listener::Create(ringcheck::Transport::kUnixStream, &listener) != 0) return false;
+  return ringcheck::ResultOf([&](io_uring_sqe* sqe) {
+           io_uring_prep_accept(sqe, listener.fd(), nullptr, nullptr, SOCK_CLOEXEC);
+           sqe->ioprio |= IORING_ACCEPT_POLL_FIRST;
+         }) != -EINVAL;
+}
+
+// An empty socket: multishot recv with a bundle waits; unknown flags fail
+// prep with -EINVAL.
+RINGCHECK_PROBE(recv_bundle, "6.10", "IORING_RECVSEND_BUNDLE on RECV") {
+  return ringcheck::OnUnixStream([](io_uring_sqe* sqe, int fd) {
+           io_uring_prep_recv(sqe, fd, nullptr, 0, 0);
+           sqe->ioprio |= IORING_RECVSEND_BUNDLE;
+           sqe->flags |= IOSQE_BUFFER_SELECT;
+           sqe->buf_group = 0x7ff2;
+         }) != -EINVAL;
+}
+
+RINGCHECK_PROBE(sock_cmd_ioctl, "6.7", "SOCKET_URING_OP_SIOCINQ/SIOCOUTQ on URING_CMD") {
+  return ringcheck::SockCmdOnTcp(SOCKET_URING_OP_SIOCINQ, 0) >= 0;
+}
+
+RINGCHECK_PROBE(sock_cmd_getsockopt, "6.7", "SOCKET_URING_OP_GETSOCKOPT on URING_CMD") {
+  return ringcheck::SockCmdOnTcp(SOCKET_URING_OP_GETSOCKOPT, SO_TYPE) >= 0;
+}
+
+RINGCHECK_PROBE(sock_cmd_setsockopt, "6.7", "SOCKET_URING_OP_SETSOCKOPT on URING_CMD") {
+  return ringcheck::SockCmdOnTcp(SOCKET_URING_OP_SETSOCKOPT, SO_KEEPALIVE) >= 0;
+}
+
+RINGCHECK_PROBE(pbuf_ring_mmap, "6.4", "IOU_PBUF_RING_MMAP: kernel-allocated buffer rings") {
+  io_uring ring;
+  if (io_uring_queue_init(2, &ring, 0) != 0) return false;
+  io_uring_buf_reg reg = {};
+  reg.ring_entries = 2;
+  reg.bgid = 3;
+  reg.flags = IOU_PBUF_RING_MMAP;
+  bool ok = io_uring_register_buf_ring(&ring, &reg, 0) == 0;
+  io_uring_queue_exit(&ring);
+  return ok;
+}
+
+// IORING_REGISTER_ZCRX_IFQ that gets as far as reading its region
+// descriptor: a well-formed call whose region_ptr is NULL is -EFAULT on a
+// kernel with zero-copy receive built in; older kernels refuse the opcode
+// (-EINVAL) and kernels built without CONFIG_IO_URING_ZCRX answer
+// -EOPNOTSUPP. Needs a DEFER_TASKRUN ring with 32-byte CQEs.
+RINGCHECK_PROBE(zcrx_ifq, "6.15", "IORING_REGISTER_ZCRX_IFQ (zero-copy receive built in)") {
+  io_uring ring;
+  unsigned flags = IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQE32;
+  if (io_uring_queue_init(4, &ring, flags) != 0) return false;
+  struct {
+    uint32_t if_idx, if_rxq, rq_entries, flags;
+    uint64_t area_ptr, region_ptr;
+    uint64_t offsets[4];
+    uint32_t zcrx_id, resv2;
+    uint64_t resv[3];
+  } reg = {};
+  reg.if_idx = 1;
+  reg.rq_entries = 64;
+  int ret = io_uring_register(ring.ring_fd, 32 /* IORING_REGISTER_ZCRX_IFQ */, &reg, 1);
+  io_uring_queue_exit(&ring);
+  return ret == -EFAULT;
+}
+
+// AF_UNIX stream sockets report the bytes left after a receive (msg_inq),
+// which io_uring turns into IORING_CQE_F_SOCK_NONEMPTY, since they accept
+// SO_INQ.
+RINGCHECK_PROBE(unix_so_inq, "6.17", "SO_INQ on AF_UNIX stream sockets (msg_inq after recv)") {
+  ringcheck::SocketPair pair;
+  if (ringcheck::ConnectedPair(ringcheck::Transport::kUnixStream, &pair) != 0) return false;
+  int one = 1;
+  return setsockopt(pair.a.get(), SOL_SOCKET, 84 /* SO_INQ */, &one, sizeof one) == 0;
+}
+
+// An empty socket: a RECV with IORING_RECVSEND_POLL_FIRST waits; a kernel
+// that does not know ioprio flags on RECV refuses it with -EINVAL.
+RINGCHECK_PROBE(recvsend_poll_first, "5.19", "IORING_RECVSEND_POLL_FIRST on SEND/RECV") {
+  static char byte;
+  return ringcheck::OnUnixStream([](io_uring_sqe* sqe, int fd) {
+           io_uring_prep_recv(sqe, fd, &byte, 1, 0);
+           sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
+         }) == INT_MIN;
+}
+
+// A length on a multishot RECV (a cap per completion): kernels before it
+// refuse a non-zero len at prep with -EINVAL.
+RINGCHECK_PROBE(recv_multishot_len, "6.15", "a non-zero len on multishot RECV caps each completion") {
+  return ringcheck::OnUnixStream([](io_uring_sqe* sqe, int fd) {
+           io_uring_prep_recv_multishot(sqe, fd, nullptr, 16, 0);
+           sqe->flags |= IOSQE_BUFFER_SELECT;
+           sqe->buf_group = 0x7ff3;
+         }) != -EINVAL;
+}
