@@ -85,17 +85,7 @@ RINGCHECK_PROBE(sock_cmd_setsockopt, "6.7", "SOCKET_URING_OP_SETSOCKOPT on URING
   return ringcheck::SockCmdOnTcp(SOCKET_URING_OP_SETSOCKOPT, SO_KEEPALIVE) >= 0;
 }
 
-RINGCHECK_PROBE(pbuf_ring_mmap, "6.4", "IOU_PBUF_RING_MMAP: kernel-allocated buffer rings") {
-  io_uring ring;
-  if (io_uring_queue_init(2, &ring, 0) != 0) return false;
-  io_uring_buf_reg reg = {};
-  reg.ring_entries = 2;
-  reg.bgid = 3;
-  reg.flags = IOU_PBUF_RING_MMAP;
-  bool ok = io_uring_register_buf_ring(&ring, &reg, 0) == 0;
-  io_uring_queue_exit(&ring);
-  return ok;
-}
+// pbuf_ring_mmap is probed in harness/probes/register.cc.
 
 // IORING_REGISTER_ZCRX_IFQ that gets as far as reading its region
 // descriptor: a well-formed call whose region_ptr is NULL is -EFAULT on a
