@@ -43,6 +43,18 @@
 #ifndef IORING_NOP_INJECT_RESULT
 #define IORING_NOP_INJECT_RESULT (1U << 0)
 #endif
+#ifndef IORING_NOP_FILE
+#define IORING_NOP_FILE (1U << 1)
+#endif
+#ifndef IORING_NOP_FIXED_FILE
+#define IORING_NOP_FIXED_FILE (1U << 2)
+#endif
+#ifndef IORING_NOP_FIXED_BUFFER
+#define IORING_NOP_FIXED_BUFFER (1U << 3)
+#endif
+#ifndef IORING_NOP_TW
+#define IORING_NOP_TW (1U << 4)
+#endif
 #ifndef IORING_NOP_CQE32
 #define IORING_NOP_CQE32 (1U << 5)
 #endif

@@ -44,20 +44,6 @@ void CheckNoInternalErrno(const std::vector<Cqe>& cqes) {
   }
 }
 
-std::string Describe(const Cqe& c) {
-  std::ostringstream s;
-  s << "{ud=" << c.user_data << " res=" << ResultName(c.res);
-  if (c.flags) s << " flags=0x" << std::hex << c.flags;
-  s << "}";
-  return s.str();
-}
-
-std::string Describe(const std::vector<Cqe>& cqes) {
-  std::string out = "[";
-  for (size_t i = 0; i < cqes.size(); ++i) out += (i ? " " : "") + Describe(cqes[i]);
-  return out + "]";
-}
-
 namespace {
 
 bool TakeOne(io_uring* ring, Cqe* out) {
@@ -106,7 +92,7 @@ std::vector<Cqe> ReapUnchecked(Ring& ring, size_t count, std::chrono::millisecon
   return got;
 }
 
-std::vector<Cqe> ReapAll(Ring& ring, size_t count) {
+std::vector<Cqe> ReapAllChecked(Ring& ring, size_t count) {
   std::vector<Cqe> got = Reap(ring, count);
   for (;;) {
     std::vector<Cqe> more =
@@ -167,14 +153,6 @@ io_uring_sqe* FailingRead(Ring& ring, uint64_t user_data, uint8_t flags) {
   return sqe;
 }
 
-std::vector<Cqe> WithUserData(const std::vector<Cqe>& cqes, uint64_t user_data) {
-  std::vector<Cqe> out;
-  for (const Cqe& c : cqes) {
-    if (c.user_data == user_data) out.push_back(c);
-  }
-  return out;
-}
-
 Cqe One(const std::vector<Cqe>& cqes, uint64_t user_data) {
   std::vector<Cqe> mine = WithUserData(cqes, user_data);
   if (mine.size() != 1) {
@@ -186,41 +164,6 @@ Cqe One(const std::vector<Cqe>& cqes, uint64_t user_data) {
     return none;
   }
   return mine[0];
-}
-
-::testing::AssertionResult ExactlyThese(const std::vector<Cqe>& got,
-                                        const std::vector<Want>& want) {
-  std::vector<bool> used(got.size(), false);
-  std::string missing;
-  for (const Want& w : want) {
-    bool found = false;
-    for (size_t i = 0; i < got.size() && !found; ++i) {
-      if (!used[i] && got[i].user_data == w.user_data && got[i].res == w.res) {
-        used[i] = found = true;
-      }
-    }
-    if (!found) {
-      missing += " {ud=" + std::to_string(w.user_data) + " res=" + ResultName(w.res) + "}";
-    }
-  }
-  std::string extra;
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (!used[i]) extra += " " + Describe(got[i]);
-  }
-  if (missing.empty() && extra.empty()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "got " << Describe(got) << "; missing:"
-                                       << (missing.empty() ? " none" : missing)
-                                       << "; unexpected:" << (extra.empty() ? " none" : extra);
-}
-
-::testing::AssertionResult ArrivedInOrder(const std::vector<Cqe>& got,
-                                          const std::vector<uint64_t>& user_datas) {
-  size_t next = 0;
-  for (const Cqe& c : got) {
-    if (next < user_datas.size() && c.user_data == user_datas[next]) ++next;
-  }
-  if (next == user_datas.size()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "not in the expected order: " << Describe(got);
 }
 
 Pipe Pipe::Make() {

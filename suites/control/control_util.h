@@ -18,22 +18,11 @@
 #include <sys/types.h>
 
 #include "harness/configs.h"
+#include "harness/cqes.h"
 #include "harness/fd.h"
 #include "harness/ring.h"
 #include "harness/uapi.h"
 
-#ifndef IORING_NOP_FILE
-#define IORING_NOP_FILE (1U << 1)
-#endif
-#ifndef IORING_NOP_FIXED_FILE
-#define IORING_NOP_FIXED_FILE (1U << 2)
-#endif
-#ifndef IORING_NOP_FIXED_BUFFER
-#define IORING_NOP_FIXED_BUFFER (1U << 3)
-#endif
-#ifndef IORING_NOP_TW
-#define IORING_NOP_TW (1U << 4)
-#endif
 
 // futex2 flags (linux/futex.h 6.7+), for FUTEX_WAIT/WAKE/WAITV.
 #ifndef FUTEX2_SIZE_U8
@@ -77,8 +66,13 @@ bool IsKernelInternalErrno(int32_t res);
 // Adds a failure (rule I120) for every CQE carrying a kernel-internal errno.
 void CheckNoInternalErrno(const std::vector<Cqe>& cqes);
 
-std::string Describe(const Cqe& c);
-std::string Describe(const std::vector<Cqe>& cqes);
+// CQE names and matching come from the harness (harness/cqes.h); ReapAll
+// here is the suite's own, built on Reap (the I120 check, no timeout SQE).
+using ::ringcheck::ArrivedInOrder;
+using ::ringcheck::Describe;
+using ::ringcheck::ExactlyThese;
+using ::ringcheck::Want;
+using ::ringcheck::WithUserData;
 
 // Waits until `count` CQEs arrived or `timeout` passed, without submitting
 // anything (no liburing timeout SQE on kernels without EXT_ARG, which would
@@ -87,8 +81,9 @@ std::vector<Cqe> Reap(Ring& ring, size_t count, std::chrono::milliseconds timeou
 // Reap without the I120 check, for the one test that owns that check.
 std::vector<Cqe> ReapUnchecked(Ring& ring, size_t count,
                                std::chrono::milliseconds timeout = kOwed);
-// Reap(count), then whatever else arrives before the CQ is quiet for kQuiet.
-std::vector<Cqe> ReapAll(Ring& ring, size_t count);
+// Reap(count), then whatever else arrives before the CQ is quiet for kQuiet
+// (Reap's I120 check on all of them; harness ReapAll has none).
+std::vector<Cqe> ReapAllChecked(Ring& ring, size_t count);
 
 // On SQPOLL rings waits (bounded) until the kernel thread consumed every
 // published SQE; returns at once elsewhere.
@@ -105,19 +100,9 @@ io_uring_sqe* Sqe(Ring& ring, uint64_t user_data, uint8_t flags = 0);
 io_uring_sqe* FailingRead(Ring& ring, uint64_t user_data, uint8_t flags = 0);
 constexpr int32_t kFailRes = -EISDIR;
 
-std::vector<Cqe> WithUserData(const std::vector<Cqe>& cqes, uint64_t user_data);
 // The one CQE of user_data (a failure when there is not exactly one).
 Cqe One(const std::vector<Cqe>& cqes, uint64_t user_data);
 
-struct Want {
-  uint64_t user_data;
-  int32_t res;
-};
-// `got` holds exactly these CQEs (user_data and res, any order), no others.
-::testing::AssertionResult ExactlyThese(const std::vector<Cqe>& got, const std::vector<Want>& want);
-// The CQEs of `user_datas` arrived in this order.
-::testing::AssertionResult ArrivedInOrder(const std::vector<Cqe>& got,
-                                          const std::vector<uint64_t>& user_datas);
 
 // A pipe, both ends owned.
 struct Pipe {
@@ -157,7 +142,7 @@ class ControlTest : public RingTest {
  protected:
   Ring& r() { return ring(); }
   std::vector<Cqe> ReapN(size_t n, std::chrono::milliseconds t = kOwed) { return Reap(ring(), n, t); }
-  std::vector<Cqe> ReapAllN(size_t n) { return ReapAll(ring(), n); }
+  std::vector<Cqe> ReapAllN(size_t n) { return ReapAllChecked(ring(), n); }
   // Nothing arrives within kQuiet.
   ::testing::AssertionResult Quiet();
 };

@@ -212,7 +212,7 @@ TEST(Personality, UnknownIdFailsEinval) {
   io_uring_sqe* sqe = Sqe(*ring, 1);
   sqe->personality = 0x7ff0;
   ASSERT_TRUE(SubmitExpect(*ring, 1));
-  EXPECT_TRUE(ExactlyThese(control::ReapAll(*ring, 1), {{1, -EINVAL}}));
+  EXPECT_TRUE(ExactlyThese(control::ReapAllChecked(*ring, 1), {{1, -EINVAL}}));
 }
 
 // I19: an unregistered id is unknown again; unregistering it twice fails
@@ -228,7 +228,7 @@ TEST(Personality, UnregisteredIdIsUnknown) {
   io_uring_sqe* sqe = Sqe(*ring, 1);
   sqe->personality = static_cast<uint16_t>(id);
   ASSERT_TRUE(SubmitExpect(*ring, 1));
-  EXPECT_TRUE(ExactlyThese(control::ReapAll(*ring, 1), {{1, -EINVAL}}));
+  EXPECT_TRUE(ExactlyThese(control::ReapAllChecked(*ring, 1), {{1, -EINVAL}}));
 }
 
 // I20: a request carrying a personality runs with the credentials that were

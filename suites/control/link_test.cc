@@ -271,7 +271,7 @@ TEST(LinksOverflow, ChainOrderSurvivesCqOverflow) {
   ASSERT_TRUE(SubmitExpect(*ring, 16));
   for (uint64_t ud = 17; ud <= 32; ++ud) Sqe(*ring, ud, ud < 32 ? kLink : 0);
   ASSERT_TRUE(SubmitExpect(*ring, 16));
-  auto got = control::ReapAll(*ring, 32);
+  auto got = control::ReapAllChecked(*ring, 32);
   ASSERT_EQ(got.size(), 32u) << control::Describe(got);
   std::vector<uint64_t> first, second;
   for (uint64_t ud = 1; ud <= 16; ++ud) first.push_back(ud);

@@ -62,7 +62,7 @@ TEST_P(MsgRing, DataMessagesArriveInOrder) {
   for (uint64_t i = 1; i <= 4; ++i) QueueData(i, target_->fd(), static_cast<unsigned>(i), 100 + i, 0);
   ASSERT_TRUE(SubmitExpect(r(), 4));
   EXPECT_EQ(ReapAllN(4).size(), 4u);
-  auto got = control::ReapAll(*target_, 4);
+  auto got = control::ReapAllChecked(*target_, 4);
   EXPECT_TRUE(ExactlyThese(got, {{101, 1}, {102, 2}, {103, 3}, {104, 4}}));
   EXPECT_TRUE(control::ArrivedInOrder(got, {101, 102, 103, 104})) << "rule I89";
 }
@@ -94,7 +94,7 @@ TEST_P(MsgRing, SenderSkipSuccessHidesOnlyTheSenderCqe) {
   Sqe(r(), 2);
   ASSERT_TRUE(SubmitExpect(r(), 2));
   EXPECT_TRUE(ExactlyThese(ReapAllN(1), {{2, 0}}));
-  EXPECT_TRUE(ExactlyThese(control::ReapAll(*target_, 1), {{6, 5}}));
+  EXPECT_TRUE(ExactlyThese(control::ReapAllChecked(*target_, 1), {{6, 5}}));
 }
 
 // I92: IORING_MSG_RING_FLAGS_PASS puts sqe->file_index into the target
@@ -250,7 +250,7 @@ TEST_P(MsgRing, FullTargetCqOverflowsInOrder) {
   QueueData(1, target_->fd(), 42, 0x4242);
   ASSERT_TRUE(SubmitExpect(r(), 1));
   EXPECT_TRUE(ExactlyThese(ReapN(1), {{1, 0}}));
-  auto got = control::ReapAll(*target_, cq + 1);
+  auto got = control::ReapAllChecked(*target_, cq + 1);
   ASSERT_EQ(got.size(), cq + 1) << control::Describe(got);
   EXPECT_EQ(got.back().user_data, 0x4242u) << "rule I98";
   EXPECT_EQ(got.back().res, 42);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "harness/configs.h"
+#include "harness/cqes.h"
 #include "harness/ring.h"
 #include "harness/uapi.h"
 
@@ -26,11 +27,14 @@ namespace cqe {
 // submission by a kernel thread (sqpoll).
 std::vector<RingConfig> FlagConfigs();
 
-// "BUFFER|MORE bid=3", "none".
-std::string FlagsName(uint32_t flags);
-// "{ud=7 res=-EBADF flags=BUFFER bid=2}" and a list of them.
-std::string Describe(const Cqe& c);
-std::string Describe(const std::vector<Cqe>& cqes);
+// CQE names and matching come from the harness (harness/cqes.h).
+using ::ringcheck::ArrivedInOrder;
+using ::ringcheck::Describe;
+using ::ringcheck::ExactlyThese;
+using ::ringcheck::ReapAll;
+using ::ringcheck::Want;
+using ::ringcheck::WithUserData;
+inline std::string FlagsName(uint32_t flags) { return CqeFlagsName(flags); }
 
 inline bool HasFlag(const Cqe& c, uint32_t flag) { return (c.flags & flag) != 0; }
 inline uint16_t BufferId(const Cqe& c) {
@@ -57,24 +61,6 @@ void WaitSqConsumed(Ring& ring);
 // count is this submission's alone.
 ::testing::AssertionResult SubmitExpect(Ring& ring, int n);
 
-// Reaps until no CQE has arrived for kNoMoreCqes (after at least `count`).
-std::vector<Cqe> ReapAll(Ring& ring, size_t count);
-
-// The CQEs of one user_data, in arrival order.
-std::vector<Cqe> WithUserData(const std::vector<Cqe>& cqes, uint64_t user_data);
-
-// One completion a test expects.
-struct Want {
-  uint64_t user_data;
-  int32_t res;
-};
-// `got` holds exactly the CQEs of `want`, one each (matched by user_data and
-// res, in any order), and no other.
-::testing::AssertionResult ExactlyThese(const std::vector<Cqe>& got,
-                                        const std::vector<Want>& want);
-// The CQEs of `user_datas` arrived in that order.
-::testing::AssertionResult ArrivedInOrder(const std::vector<Cqe>& got,
-                                          const std::vector<uint64_t>& user_datas);
 
 // Fixture for the IOSQE_CQE_SKIP_SUCCESS tests: a ring of the matrix on a
 // kernel with IORING_FEAT_CQE_SKIP, and a plain marker NOP after the requests

@@ -122,32 +122,6 @@ int ClosedTcpPort(sockaddr_storage* addr, socklen_t* len) {
   return BoundSocket(AF_INET, SOCK_STREAM, addr, len, &fd);  // closed on return
 }
 
-std::string Describe(const Cqe& c) {
-  std::ostringstream os;
-  os << "{ud=" << c.user_data << " res=" << ResultName(c.res) << " flags=";
-  struct { uint32_t bit; const char* name; } names[] = {
-      {IORING_CQE_F_BUFFER, "BUFFER"}, {IORING_CQE_F_MORE, "MORE"},
-      {IORING_CQE_F_SOCK_NONEMPTY, "SOCK_NONEMPTY"}, {IORING_CQE_F_NOTIF, "NOTIF"},
-      {IORING_CQE_F_BUF_MORE, "BUF_MORE"}};
-  bool any = false;
-  for (const auto& n : names) {
-    if (c.flags & n.bit) {
-      os << (any ? "|" : "") << n.name;
-      any = true;
-    }
-  }
-  if (!any) os << "none";
-  if (c.flags & IORING_CQE_F_BUFFER) os << " bid=" << BufferId(c);
-  os << "}";
-  return os.str();
-}
-
-std::string Describe(const std::vector<Cqe>& cqes) {
-  std::string out = "[";
-  for (const Cqe& c : cqes) out += Describe(c) + " ";
-  return out + "]";
-}
-
 io_uring_sqe* Sqe(Ring& ring, uint64_t user_data) {
   io_uring_sqe* sqe = ring.NextSqe();
   io_uring_prep_nop(sqe);
@@ -168,23 +142,6 @@ Cqe SubmitOne(Ring& ring) {
   std::vector<Cqe> got = ring.Reap(1, kDeadline);
   EXPECT_EQ(got.size(), 1u) << "no CQE within " << kDeadline.count() << " s";
   return got.empty() ? none : got[0];
-}
-
-std::vector<Cqe> ReapQuiet(Ring& ring, size_t count) {
-  std::vector<Cqe> got = ring.Reap(count, kDeadline);
-  for (;;) {
-    std::vector<Cqe> more = ring.Reap(1, kNoMore);
-    if (more.empty()) return got;
-    got.insert(got.end(), more.begin(), more.end());
-  }
-}
-
-std::vector<Cqe> WithUserData(const std::vector<Cqe>& cqes, uint64_t user_data) {
-  std::vector<Cqe> out;
-  for (const Cqe& c : cqes) {
-    if (c.user_data == user_data) out.push_back(c);
-  }
-  return out;
 }
 
 int Readable(int fd) {
