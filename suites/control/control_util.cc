@@ -94,11 +94,19 @@ std::vector<Cqe> ReapUnchecked(Ring& ring, size_t count, std::chrono::millisecon
 
 std::vector<Cqe> ReapAllChecked(Ring& ring, size_t count) {
   std::vector<Cqe> got = Reap(ring, count);
+  // Bounded: a request that keeps posting (a multishot that was not really
+  // stopped) must end the test with a failure, not hang it.
+  const auto until = std::chrono::steady_clock::now() + kOwed;
   for (;;) {
     std::vector<Cqe> more =
         Reap(ring, 1, std::chrono::duration_cast<std::chrono::milliseconds>(kQuiet));
     if (more.empty()) return got;
     got.insert(got.end(), more.begin(), more.end());
+    if (std::chrono::steady_clock::now() >= until) {
+      ADD_FAILURE() << "CQEs were still arriving " << std::chrono::duration_cast<std::chrono::milliseconds>(kOwed).count()
+                    << " ms after the expected ones; the last: " << Describe(got.back());
+      return got;
+    }
   }
 }
 

@@ -296,10 +296,13 @@ TEST_P(Timeout, MultishotWithoutCountRepeatsUntilRemoved) {
     QueueRemove(2, 1);
     ASSERT_TRUE(SubmitExpect(r(), 1));
     std::vector<Cqe> got;
+    const auto until = std::chrono::steady_clock::now() + control::kOwed;
     while (control::WithUserData(got, 2).empty()) {
       auto more = ReapN(1);
       ASSERT_FALSE(more.empty()) << "the removal never completed";
       got.insert(got.end(), more.begin(), more.end());
+      ASSERT_LT(std::chrono::steady_clock::now(), until)
+          << "no CQE for the removal while the timeout kept firing (rule I33): " << control::Describe(got.back());
     }
     rest.insert(rest.end(), got.begin(), got.end());
     int32_t res = control::WithUserData(got, 2)[0].res;
