@@ -101,7 +101,7 @@ int CountOpenFds(int* rings) {
   return fds;
 }
 
-void NoteExec(const char* target, uint64_t units, uint64_t every) {
+void NoteExec(const char* target, uint64_t units, uint64_t every, void (*extra)(char* buf, size_t size)) {
   static uint64_t execs = 0;
   static time_t last = 0;
   ++execs;
@@ -113,13 +113,15 @@ void NoteExec(const char* target, uint64_t units, uint64_t every) {
   last = std::time(nullptr);
   int rings = 0;
   int fds = CountOpenFds(&rings);
-  std::fprintf(stderr, "ringcheck-fuzz %s: execs=%llu fds=%d rings=%d\n", target,
-               static_cast<unsigned long long>(execs), fds, rings);
+  char more[256] = "";
+  if (extra != nullptr) extra(more, sizeof more);
+  std::fprintf(stderr, "ringcheck-fuzz %s: execs=%llu fds=%d rings=%d %s\n", target,
+               static_cast<unsigned long long>(execs), fds, rings, more);
   if (const char* path = std::getenv("RINGCHECK_FUZZ_STATS")) {
     if (FILE* f = std::fopen(path, "a")) {
-      std::fprintf(f, "%lld %d %s execs=%llu fds=%d rings=%d units=%llu\n", static_cast<long long>(last),
+      std::fprintf(f, "%lld %d %s execs=%llu fds=%d rings=%d units=%llu %s\n", static_cast<long long>(last),
                    getpid(), target, static_cast<unsigned long long>(execs), fds, rings,
-                   static_cast<unsigned long long>(units));
+                   static_cast<unsigned long long>(units), more);
       std::fclose(f);
     }
   }

@@ -10,6 +10,7 @@
 #ifndef RINGCHECK_FUZZ_COMMON_ORACLE_H_
 #define RINGCHECK_FUZZ_COMMON_ORACLE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,7 +45,10 @@ void CheckKernelLog(const char* target);
 // environment variable RINGCHECK_FUZZ_STATS names a file, appends a line
 //   <unix time> <pid> <target> execs=<n> fds=<n> rings=<n> units=<n>
 // `units` is a running total the target counts (the sqe fuzzer: SQEs).
-void NoteExec(const char* target, uint64_t units = 0, uint64_t every = 100000);
+// `extra`, when given, appends the target's own counters ("key=value ...")
+// to the line; it is called only when a line is written.
+void NoteExec(const char* target, uint64_t units = 0, uint64_t every = 100000,
+              void (*extra)(char* buf, size_t size) = nullptr);
 int CountOpenFds(int* rings);
 
 }  // namespace ringcheck::fuzz
