@@ -8,7 +8,8 @@ set -euo pipefail
 
 usage() {
   cat <<'TXT'
-usage: ringcheck fuzz [TARGET...] [--time DURATION] [--jobs N] [--out DIR]
+usage: ringcheck fuzz [TARGET...] [--time DURATION] [--jobs N] [--out DIR] [--kernel KERNEL]
+       ringcheck fuzz --replay CRASH_DIR --kernel KERNEL
        fuzz/nightly.sh [same arguments]   (from the repository root)
 
   TARGET      sqe, register, setup (default: all three)
@@ -17,11 +18,25 @@ usage: ringcheck fuzz [TARGET...] [--time DURATION] [--jobs N] [--out DIR]
   --jobs N    libFuzzer -fork=N worker processes per target (default 1)
   --out DIR   where corpora, crashes and the report go (default fuzz-out/)
   --no-known  do not step around the known findings listed in fuzz/known-findings
+  --kernel K  fuzz kernel K in qemu guests instead of the running kernel:
+              debian:5.10|6.1|6.12|7.2 or IMAGE[:MODULES_DIR] (as ./ringcheck vm).
+              Corpora go to DIR/corpus/<kernel>/TARGET; a guest panic, hang,
+              kernel splat or taint is a finding in DIR/crashes/kernel-ID/
+              (console excerpt, last inputs, kernel package), then the guest
+              boots again until --time is spent. See fuzz/vm/fuzz_vm.py.
+  --replay D  with --kernel: run crash directory D (a kernel finding, a
+              crash of this job, or fuzz/sqe/findings/ID) alone on that
+              kernel, say whether it reproduces, record it in D/reproduced.json
+  --accel A   tcg (default) or kvm, for --kernel
 
 Writes DIR/fuzz-report.json and DIR/fuzz-report.md; keeps each target's
 corpus in DIR/corpus/TARGET and each distinct crash in DIR/crashes/ID/
 (input, minimized input, log, reproducer).
 Exit status: 0 no new crash, 1 a new crash, 2 the job could not run, 64 bad usage.
+With --kernel also: 5 qemu cannot run, 7 no such kernel, 8 the kernel does not
+boot, 9 the guest died before its first input, 10 the disk is full, 11 --time
+too short to boot, 130/143 interrupted (the report covers what ran). --replay:
+1 reproduces, 0 does not (or not applicable), 3 could not tell.
 TXT
 }
 
@@ -52,6 +67,9 @@ total_time=600
 jobs=1
 out=fuzz-out
 use_known=1
+kernel=""
+replay=""
+vm_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -59,11 +77,19 @@ while [ $# -gt 0 ]; do
     --jobs) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "--jobs needs a positive number."; jobs=$2; shift 2 ;;
     --out) [ $# -ge 2 ] || usage_error "--out needs a directory."; out=$2; shift 2 ;;
     --no-known) use_known=0; shift ;;
+    --kernel) [ $# -ge 2 ] || usage_error "--kernel needs a kernel (debian:6.1 or IMAGE)."; kernel=$2; shift 2 ;;
+    --replay) [ $# -ge 2 ] || usage_error "--replay needs a crash directory."; replay=$2; shift 2 ;;
+    --accel) [[ ${2:-} =~ ^(tcg|kvm)$ ]] || usage_error "--accel takes tcg or kvm."; vm_args+=(--accel "$2"); shift 2 ;;
+    --inject-panic|--hang) [[ ${2:-} =~ ^[0-9]+$ ]] || usage_error "$1 needs seconds."; vm_args+=("$1" "$2"); shift 2 ;;
+    --die-early) vm_args+=("$1"); shift ;;
     sqe|register|setup) targets+=("$1"); shift ;;
     *) usage_error "unknown argument '$1' (see --help)." ;;
   esac
 done
 [ ${#targets[@]} -gt 0 ] || targets=(sqe register setup)
+[ -z "$replay" ] || [ -n "$kernel" ] || usage_error "--replay needs --kernel."
+[ -z "$replay" ] || [ -d "$replay" ] || usage_error "--replay: $replay is not a directory."
+if [ -n "$replay" ]; then targets=(sqe register setup); fi
 if [ ! -f WORKSPACE ] || [ ! -f fuzz/nightly.sh ]; then die "run me from the repository root."; fi
 command -v bazel >/dev/null || die "bazel is not installed."
 command -v clang-14 >/dev/null || die "clang-14 is not installed (apt-get install clang-14 libfuzzer-14-dev)."
@@ -80,14 +106,22 @@ started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 start_s=$(date +%s)
 
 echo "== building the fuzzers (clang-14, ASan, UBSan)"
-build_targets=(//fuzz/tools:sqe_repro)
+build_targets=(//fuzz/tools:sqe_repro //fuzz/sqe/findings:zc_links)
 for t in "${targets[@]}"; do build_targets+=("//fuzz/$t:${t}_fuzzer"); done
 bazel build --config=fuzz "${build_targets[@]}" >"$out/build.log" 2>&1 ||
   die "the fuzzers did not build; see $out/build.log."
 bin_dir=$(bazel info --config=fuzz bazel-bin 2>/dev/null) || die "bazel info failed."
 mkdir -p "$out/bin"
 for t in "${targets[@]}"; do install -m 755 "$bin_dir/fuzz/$t/${t}_fuzzer" "$out/bin/"; done
-install -m 755 "$bin_dir/fuzz/tools/sqe_repro" "$out/bin/"
+install -m 755 "$bin_dir/fuzz/tools/sqe_repro" "$bin_dir/fuzz/sqe/findings/zc_links" "$out/bin/"
+
+if [ -n "$kernel" ]; then
+  if [ -n "$replay" ]; then
+    exec python3 fuzz/vm/fuzz_vm.py replay "$replay" --kernel "$kernel" --bin "$out/bin" --out "$out" "${vm_args[@]}"
+  fi
+  exec python3 fuzz/vm/fuzz_vm.py fuzz "${targets[@]}" --kernel "$kernel" --bin "$out/bin" --out "$out" \
+    --time "$total_time" --known "$known" "${vm_args[@]}"
+fi
 
 # Crash identity: the oracle (or sanitizer) line up to " | ", plus the first
 # three frames of our own code.

@@ -51,6 +51,18 @@ void NoteExec(const char* target, uint64_t units = 0, uint64_t every = 100000,
               void (*extra)(char* buf, size_t size) = nullptr);
 int CountOpenFds(int* rings);
 
+// Streams each input out before it runs, so the inputs that ran last
+// survive a kernel panic: when RINGCHECK_FUZZ_SHM names a file (in a fuzz
+// guest, the sysfs resource of qemu's ivshmem device, which the host maps
+// from a file of its own), the input goes into a ring of kShmSlots slots
+// there. Costs one pointer test when unset. Layout (fuzz/vm/shm.py reads it):
+//   [0, 8) "RCFZSHM1"; [8, 16) inputs started; [16, 24) inputs finished
+//   slot i (1..kShmSlots) at i * kShmSlotSize: seq u64, size u32, target
+//   char[12], the input (up to kShmSlotSize - 24 bytes).
+constexpr size_t kShmSize = 1 << 20, kShmSlotSize = 16384, kShmSlots = kShmSize / kShmSlotSize - 1;
+void LogInputStart(const char* target, const uint8_t* data, size_t size);
+void LogInputEnd();
+
 }  // namespace ringcheck::fuzz
 
 #endif  // RINGCHECK_FUZZ_COMMON_ORACLE_H_

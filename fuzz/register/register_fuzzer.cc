@@ -337,6 +337,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ringcheck::fuzz;
   if (S == nullptr) Init();
   if (!S->usable) return 0;
+  LogInputStart("register", data, size);
   ByteReader in(data, size);
   static const uint32_t kModes[] = {0, IORING_SETUP_R_DISABLED,
                                     IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQE32,

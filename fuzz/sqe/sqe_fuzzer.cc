@@ -434,6 +434,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ringcheck::fuzz::sqe;
   if (S == nullptr) Init();
   if (!S->usable) return 0;
+  LogInputStart("sqe", data, size);
   if (trace) std::fprintf(stderr, "input of %zu bytes\n", size);
   const auto start = std::chrono::steady_clock::now();
   RunInput(data, size);
