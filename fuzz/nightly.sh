@@ -138,8 +138,12 @@ touch "$index"
 new_crashes=0
 targets_tsv="$out/.targets.tsv"
 crashes_tsv="$out/.crashes.tsv"
+unrepro_tsv="$out/.unreproduced.tsv"
+where_tsv="$out/.where.tsv"
 : >"$targets_tsv"
 : >"$crashes_tsv"
+: >"$unrepro_tsv"
+: >"$where_tsv"
 
 for t in "${targets[@]}"; do
   echo "== fuzzing $t for ${per_target}s with $jobs job(s)"
@@ -177,6 +181,13 @@ for t in "${targets[@]}"; do
   growth=$(awk '{ for (i = 4; i <= NF; i++) if ($i ~ /^fds=/) { split($i, a, "="); if (!($2 in first)) first[$2] = a[2]; if (a[2] - first[$2] > g) g = a[2] - first[$2] } }
                 END { print g + 0 }' "$stats")
 
+  # Where the time went: each counter of the stats lines (the last value of
+  # each process, summed), the number of fuzzing processes (each one builds
+  # the sandbox anew) and the inputs that hit the completion deadline.
+  awk -v t="$t" '{ for (i = 4; i <= NF; i++) if ($i ~ /^[a-z_]+=[0-9]+$/ && $i !~ /^(execs|fds|rings|units)=/) { split($i, a, "="); last[$2, a[1]] = a[2]; keys[a[1]] = 1 } pids[$2] = 1 }
+       END { for (k in keys) { s = 0; for (p in pids) s += last[p, k]; printf "%s\t%s\t%d\n", t, k, s }
+             n = 0; for (p in pids) n++; printf "%s\tprocesses\t%d\n", t, n }' "$stats" >>"$where_tsv"
+  printf '%s\tdeadline_hits\t%d\n' "$t" "$(grep -c 'ORACLE completion-deadline' "$work/crash-lines.log" 2>/dev/null || true)" >>"$where_tsv"
   seen_ids=""
   examined=0
   for art in "$work"/artifacts/crash-* "$work"/artifacts/timeout-* "$work"/artifacts/oom-*; do
@@ -191,8 +202,20 @@ for t in "${targets[@]}"; do
     TMPDIR="$work" RINGCHECK_FUZZ_KNOWN="$known" timeout 60 "$out/bin/${t}_fuzzer" -runs=1 "$art" >"$log" 2>&1 || [ $? -ne 124 ] || hung=1
     key=$(crash_key "$log")
     [ "$hung" -eq 0 ] || key="replay did not finish in 60 s (a hang the deadline oracle missed) | "
-    # Fork mode deletes its workers' logs; what the oracles said is in crash-lines.log.
-    case "$key" in "unknown crash |"*) key="did not reproduce alone (see work/$t/crash-lines.log) | " ;; esac
+    # Ran clean alone: it needs earlier inputs or timing. Listed apart with
+    # what the oracles said in the run (fork mode deletes its workers' logs;
+    # crash-lines.log keeps their lines); not a new crash, no exit 1.
+    if [ "$hung" -eq 0 ] && [[ $key == "unknown crash |"* ]]; then
+      udir="$out/unreproduced/$t-$(sha1sum <"$art" | cut -c1-10)"
+      mkdir -p "$udir"
+      cp "$art" "$udir/input"
+      cp "$log" "$udir/replay.log"
+      [ -f "$work/crash-lines.log" ] && cp "$work/crash-lines.log" "$udir/crash-lines.log"
+      said=$(grep -E 'ORACLE |HARNESS: ' "$work/crash-lines.log" 2>/dev/null | sed -E 's/^[0-9]+ [0-9]+ //' | sort | uniq -c | sort -rn | head -3 | sed -E 's/^ *([0-9]+) /\1x /' | tr '\n' ';' || true)
+      tsv "$t" "${said:-no oracle line in the run}" "$udir/input" "$udir/replay.log" >>"$unrepro_tsv"
+      echo "== $t: $(basename "$art") did not reproduce alone (listed apart, not counted)"
+      continue
+    fi
     id=$(awk -F'\t' -v k="$key" '$3 == k { print $1; exit }' "$index")
     if [ -z "$id" ]; then
       id="$t-$(printf '%s' "$key" | sha1sum | cut -c1-10)"
@@ -234,8 +257,8 @@ done
 
 duration_s=$(( $(date +%s) - start_s ))
 python3 fuzz/fuzz_report.py "$out" "$started" "$duration_s" "$(uname -r)" "$known" "$new_crashes" \
-  "$targets_tsv" "$crashes_tsv" || die "cannot write the fuzz report in $out."
-rm -f "$targets_tsv" "$crashes_tsv"
+  "$targets_tsv" "$crashes_tsv" "$unrepro_tsv" "$where_tsv" || die "cannot write the fuzz report in $out."
+rm -f "$targets_tsv" "$crashes_tsv" "$unrepro_tsv" "$where_tsv"
 echo "== report: $out/fuzz-report.md, $out/fuzz-report.json"
 [ "$new_crashes" -eq 0 ] || exit 1
 exit 0

@@ -194,6 +194,11 @@ def build_boot_archive(work, n, plan, corpora, files=None):
 # --- kernel problems: the key a finding is deduplicated by --------------------
 
 TS = re.compile(r"^\[\s*[0-9.]+\]\s*")
+# Frames every splat of a kind shares: the reporting machinery, not the bug.
+GENERIC_FRAMES = re.compile(r"^(dump_stack\w*|show_stack|panic|__warn|warn_slowpath\w*|report_bug|handle_bug|"
+                            r"exc_\w+|asm_exc_\w+|die|oops_\w+|__die\w*|do_trap|do_error_trap|print_report|"
+                            r"kasan_report\w*|__asan_\w+|check_\w*_lock\w*|__lock_acquire|lock_acquire|"
+                            r"lockdep_\w+|print_\w+_bug|ubsan_\w+|__ubsan_\w+)(\.\w+)?$")
 FRAME = re.compile(r"^\s*(?:\[<[0-9a-f]+>\]\s*)?([A-Za-z_][A-Za-z0-9_.]*)\+0x[0-9a-f]+/0x[0-9a-f]+")
 
 
@@ -220,8 +225,10 @@ def problem_key(lines):
         if s.startswith("?") or s.startswith("<"):
             continue
         m = FRAME.match(s)
+        if m and GENERIC_FRAMES.match(m.group(1)):
+            continue
         if m:
-            frames.append(m.group(1))
+            frames.append(re.sub(r"\.(cold|isra|constprop|part|llvm)\b.*$", "", m.group(1)))
         elif frames and not s.startswith(("RIP", "Code", "RSP", "R", "---")):
             break
         if len(frames) == 4:
@@ -537,6 +544,8 @@ def guest_oracle_crashes(ctx):
             continue
         for t in sorted(os.listdir(art_root)):
             for a in sorted(os.listdir(os.path.join(art_root, t))):
+                if "-slow-unit-" in a:
+                    continue
                 n = a.split("-", 1)[0]
                 log = os.path.join(ctx.guest_dir, bdir, "logs", t, f"fuzz.{n}.log")
                 text = open(log, encoding="utf-8", errors="replace").read() if os.path.exists(log) else ""
@@ -555,18 +564,16 @@ def target_stats(ctx, t):
             for name in os.listdir(logs):
                 if not name.startswith("fuzz."):
                     continue
-                last = None
+                last = 0
                 for line in open(os.path.join(logs, name), encoding="utf-8", errors="replace"):
-                    if re.match(r"^#\d+", line):
-                        last = line
-                    m = re.match(r"^Done (\d+) runs", line)
+                    m = re.match(r"^#(\d+)", line) or re.match(r"^Done (\d+) runs", line) or \
+                        re.match(r"^stat::number_of_executed_units: (\d+)", line)
                     if m:
-                        last = f"#{m.group(1)}"
-                if last:
-                    runs += int(re.match(r"^#(\d+)", last).group(1))
-                    m = re.search(r" ft: (\d+)", last)
+                        last = max(last, int(m.group(1)))
+                    m = re.search(r" ft: (\d+)", line)
                     if m:
                         features = max(features, int(m.group(1)))
+                runs += last
         stats = os.path.join(ctx.guest_dir, bdir, "stats", t)
         if os.path.exists(stats):
             per_pid = {}
