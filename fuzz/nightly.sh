@@ -32,9 +32,9 @@ usage: ringcheck fuzz [TARGET...] [--time DURATION] [--jobs N] [--out DIR] [--ke
 Writes DIR/fuzz-report.json and DIR/fuzz-report.md; keeps each target's
 corpus in DIR/corpus/TARGET and each distinct crash in DIR/crashes/ID/
 (input, minimized input, log, reproducer).
-Exit status: 0 no new crash, 1 a new crash, 2 the job could not run, 64 bad usage.
-With --kernel also: 5 qemu cannot run, 7 no such kernel, 8 the kernel does not
-boot, 9 the guest died before its first input, 10 the disk is full, 11 --time
+Exit status: 0 no new crash, 1 a new crash, 2 the job could not run, 10 the
+disk of DIR is full (under 64 MiB free), 64 bad usage. With --kernel also: 5 qemu cannot run, 7 no such kernel, 8 the kernel does not
+boot, 9 the guest died before its first input, 11 --time
 too short to boot, 130/143 interrupted (the report covers what ran). --replay:
 1 reproduces, 0 does not (or not applicable), 3 could not tell.
 TXT
@@ -90,6 +90,10 @@ done
 [ -z "$replay" ] || [ -n "$kernel" ] || usage_error "--replay needs --kernel."
 [ -z "$replay" ] || [ -d "$replay" ] || usage_error "--replay: $replay is not a directory."
 if [ -n "$replay" ]; then targets=(sqe register setup); fi
+if [ -n "$kernel" ] && [ -z "$replay" ] && [ "$total_time" -lt $(( 45 + 5 * ${#targets[@]} )) ]; then
+  echo "ringcheck fuzz: --time ${total_time}s is too short to boot a guest and fuzz ${#targets[@]} target(s): give it at least $(( 45 + 5 * ${#targets[@]} ))s." >&2
+  exit 11
+fi
 if [ ! -f WORKSPACE ] || [ ! -f fuzz/nightly.sh ]; then die "run me from the repository root."; fi
 command -v bazel >/dev/null || die "bazel is not installed."
 command -v clang-14 >/dev/null || die "clang-14 is not installed (apt-get install clang-14 libfuzzer-14-dev)."
@@ -102,6 +106,12 @@ fi
 
 mkdir -p "$out" || die "cannot create $out."
 out=$(cd "$out" && pwd)
+# The binaries, corpora and crashes need room; a full disk is its own failure.
+free_kb=$(df -Pk "$out" | awk 'NR == 2 { print $4 }')
+if [ "${free_kb:-0}" -lt 65536 ]; then
+  echo "ringcheck fuzz: the disk of $out is full (less than 64 MiB free); nothing was run and the corpus is as it was." >&2
+  exit 10
+fi
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 start_s=$(date +%s)
 

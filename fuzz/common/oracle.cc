@@ -104,11 +104,33 @@ int CountOpenFds(int* rings) {
   return fds;
 }
 
+namespace {
+struct StatsAtExit {
+  const char* target = nullptr;
+  uint64_t units = 0;
+  void (*extra)(char*, size_t) = nullptr;
+  bool exiting = false;
+} at_exit;
+}  // namespace
+
 void NoteExec(const char* target, uint64_t units, uint64_t every, void (*extra)(char* buf, size_t size)) {
   static uint64_t execs = 0;
   static time_t last = 0;
-  LogInputEnd();
-  ++execs;
+  if (!at_exit.exiting) {
+    LogInputEnd();
+    ++execs;
+    at_exit.units = units;
+  }
+  if (execs == 1) {
+    // One more line when the process ends normally (a fork-mode job that
+    // ran its time), so short-lived processes are accounted for too.
+    at_exit.target = target;
+    at_exit.extra = extra;
+    std::atexit([] {
+      at_exit.exiting = true;
+      NoteExec(at_exit.target, at_exit.units, 1, at_exit.extra);
+    });
+  }
   if (execs != 1 && execs % every != 0) {
     // Also at most every 10 s of wall time, checked cheaply.
     if ((execs & 1023) != 0) return;

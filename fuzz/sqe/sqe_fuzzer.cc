@@ -28,11 +28,11 @@ State* S = nullptr;
 
 namespace {
 
-void Submit(unsigned wait_nr = 0, unsigned wait_ms = 0) {
+void Submit(unsigned wait_nr = 0, unsigned wait_us = 0) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     int ret;
     if (wait_nr > 0) {
-      __kernel_timespec ts = {0, static_cast<long long>(wait_ms) * 1000000};
+      __kernel_timespec ts = {0, static_cast<long long>(wait_us) * 1000};
       io_uring_cqe* cqe;
       ret = io_uring_submit_and_wait_timeout(&S->ring, &cqe, wait_nr, &ts, nullptr);
       if (ret == -ETIME) ret = 0;
@@ -318,7 +318,7 @@ void RunInput(const uint8_t* data, size_t size) {
   for (int i = 0; i < S->prog.nsteps; ++i) {
     Step& st = S->prog.steps[i];
     if (st.kind != Step::kSqe) {
-      Submit(st.kind == Step::kWait ? st.wait_nr : 0, st.wait_ms);
+      Submit(st.kind == Step::kWait ? st.wait_nr : 0, st.wait_us);
       in_link = false;
       continue;
     }

@@ -392,6 +392,9 @@ class Boot:
         elif ev == "TAINT" and len(m) > 2 and m[1] != m[2]:
             self.taint_changed = True
             self.taint = (m[1], m[2])
+        elif ev == "GIVEUP" and len(m) > 1:
+            self.ctx.gave_up[m[1]] = " ".join(m[2:])
+            say(f"{self.ctx.kernel['label']}: {m[1]} cannot run on this kernel: {' '.join(m[2:])}")
         elif ev == "KCOV":
             self.kcov = m[1:2] == ["yes"]
         elif ev == "PROC" and len(m) > 3 and m[3] != "0":
@@ -585,7 +588,8 @@ def target_stats(ctx, t):
             units += sum(per_pid.values())
     secs = ctx.spent.get(t, 0)
     corpus = len([n for n in os.listdir(ctx.corpus[t]) if not n.startswith(".")])
-    return {"name": t, "runs": runs, "execs_per_s": int(runs / secs) if secs else 0,
+    extra = {"could_not_run": ctx.gave_up[t]} if t in ctx.gave_up else {}
+    return {**extra, "name": t, "runs": runs, "execs_per_s": int(runs / secs) if secs else 0,
             "sqes_per_s": int(units / secs) if secs and t == "sqe" else 0, "features": features,
             "corpus_size": corpus, "duration_s": int(secs), "fds_at_1m": "", "fds_at_end": "",
             "fd_growth_within_a_process": 0}
@@ -780,6 +784,8 @@ def render_md(r):
     for t in r["targets"]:
         md.append(f"| {t['name']} | {t['runs']} | {t['execs_per_s']} | {t['sqes_per_s'] or 'n/a'} | {t['features']} | "
                   f"{t['corpus_size']} | {t['duration_s']} | {len(t['crashes'])} |")
+    md += [f"- {t['name']} could not run on this kernel (three processes in a row died within 10 s): "
+           f"{cell(t['could_not_run'])}" for t in r["targets"] if t.get("could_not_run")]
     md += ["", "## Kernel findings", ""]
     if r["kernel_findings"]:
         md += ["| id | new | kind | problem | first frames | last inputs | reproduces on |", "|---|---|---|---|---|---|---|"]
@@ -925,6 +931,7 @@ def main(argv):
     ctx.known = args.known
     ctx.boots, ctx.boot_list, ctx.boot_s, ctx.kcov, ctx.release, ctx.retried_boot = 0, [], None, None, None, False
     ctx.kernel_findings, ctx.oracle_crashes, ctx.unreproduced, ctx.spent = [], [], [], {}
+    ctx.gave_up = {}
 
     def on_signal(sig, frame):
         ctx.signalled = sig
