@@ -15,7 +15,9 @@ usage: ringcheck fuzz [TARGET...] [--time DURATION] [--jobs N] [--out DIR] [--ke
   TARGET      sqe, register, setup (default: all three)
   --time D    total fuzzing time, shared equally by the targets: 600, 600s,
               10m, 1h (default 10m)
-  --jobs N    libFuzzer -fork=N worker processes per target (default 1)
+  --jobs N    fuzzing processes per target (default 1): long-lived libFuzzer
+              processes on one corpus, each restarted past its crashes
+  --fork      use libFuzzer's -fork=N mode instead (a new process per job)
   --out DIR   where corpora, crashes and the report go (default fuzz-out/)
   --no-known  do not step around the known findings listed in fuzz/known-findings
   --kernel K  fuzz kernel K in qemu guests instead of the running kernel:
@@ -67,6 +69,7 @@ total_time=600
 jobs=1
 out=fuzz-out
 use_known=1
+fork_mode=0
 kernel=""
 replay=""
 vm_args=()
@@ -77,6 +80,7 @@ while [ $# -gt 0 ]; do
     --jobs) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "--jobs needs a positive number."; jobs=$2; shift 2 ;;
     --out) [ $# -ge 2 ] || usage_error "--out needs a directory."; out=$2; shift 2 ;;
     --no-known) use_known=0; shift ;;
+    --fork) fork_mode=1; shift ;;
     --kernel) [ $# -ge 2 ] || usage_error "--kernel needs a kernel (debian:6.1 or IMAGE)."; kernel=$2; shift 2 ;;
     --replay) [ $# -ge 2 ] || usage_error "--replay needs a crash directory."; replay=$2; shift 2 ;;
     --accel) [[ ${2:-} =~ ^(tcg|kvm)$ ]] || usage_error "--accel takes tcg or kvm."; vm_args+=(--accel "$2"); shift 2 ;;
@@ -167,19 +171,50 @@ for t in "${targets[@]}"; do
   t_start=$(date +%s)
   # Progress goes to the terminal as libFuzzer prints it; new units land in
   # the first corpus directory (the one outside the repository).
-  TMPDIR="$work/tmp" RINGCHECK_FUZZ_STATS="$stats" RINGCHECK_FUZZ_KNOWN="$known" \
-    RINGCHECK_FUZZ_CRASHLOG="$work/crash-lines.log" \
-    "$out/bin/${t}_fuzzer" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-    -max_total_time="$per_target" -timeout=30 -rss_limit_mb=2560 -artifact_prefix="$work/artifacts/" \
-    "${dict[@]}" "$out/corpus/$t" "fuzz/$t/corpus" 2>&1 | tee "$work/fuzz.log" |
-    grep --line-buffered -E '^#[0-9]+: |ORACLE|HARNESS|INFO: (-fork|seed)' || true
+  if [ "$fork_mode" -eq 1 ]; then
+    TMPDIR="$work/tmp" RINGCHECK_FUZZ_STATS="$stats" RINGCHECK_FUZZ_KNOWN="$known" \
+      RINGCHECK_FUZZ_CRASHLOG="$work/crash-lines.log" \
+      "$out/bin/${t}_fuzzer" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+      -max_total_time="$per_target" -timeout=30 -rss_limit_mb=2560 -artifact_prefix="$work/artifacts/" \
+      "${dict[@]}" "$out/corpus/$t" "fuzz/$t/corpus" 2>&1 | tee "$work/fuzz.log" |
+      grep --line-buffered -E '^#[0-9]+: |ORACLE|HARNESS|INFO: (-fork|seed)' || true
+  else
+    # JOBS long-lived libFuzzer processes on one corpus (-reload picks up
+    # what the others found), each restarted past its own crashes. libFuzzer's
+    # fork mode instead starts a process per job, for 1 s, 2 s, 3 s, ... with
+    # a subset of the corpus: its processes spent most of their life
+    # starting (see "Where the time goes" in fuzz/README.md).
+    t_end=$(( t_start + per_target ))
+    for w in $(seq 1 "$jobs"); do
+      (
+        n=0
+        while left=$(( t_end - $(date +%s) )); [ "$left" -ge 2 ]; do
+          n=$((n + 1))
+          TMPDIR="$work/tmp" RINGCHECK_FUZZ_STATS="$stats" RINGCHECK_FUZZ_KNOWN="$known" \
+            RINGCHECK_FUZZ_CRASHLOG="$work/crash-lines.log" \
+            "$out/bin/${t}_fuzzer" -max_total_time="$left" -timeout=30 -rss_limit_mb=2560 -reload=1 \
+            -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
+            "${dict[@]}" "$out/corpus/$t" "fuzz/$t/corpus" >"$work/fuzz.$w.$n.log" 2>&1 || true
+          grep -a -m1 -E '^(ORACLE|HARNESS)' "$work/fuzz.$w.$n.log" | sed "s/^/== worker $w: /" || true
+        done
+      ) &
+    done
+    wait
+    cat "$work"/fuzz.*.*.log >"$work/fuzz.log" 2>/dev/null || true
+  fi
   duration=$(( $(date +%s) - t_start ))
   rm -rf "$work/tmp"
 
-  last=$(grep -E '^#[0-9]+: cov:' "$work/fuzz.log" | tail -1 || true)
-  runs=$(sed -nE 's/^#([0-9]+):.*/\1/p' <<<"$last"); runs=${runs:-0}
-  execs_per_s=$(sed -nE 's/.*exec\/s:? ([0-9]+).*/\1/p' <<<"$last"); execs_per_s=${execs_per_s:-0}
-  features=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last"); features=${features:-0}
+  if [ "$fork_mode" -eq 1 ]; then
+    last=$(grep -E '^#[0-9]+: cov:' "$work/fuzz.log" | tail -1 || true)
+    runs=$(sed -nE 's/^#([0-9]+):.*/\1/p' <<<"$last"); runs=${runs:-0}
+    features=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last"); features=${features:-0}
+  else
+    # Each process's last count of runs, summed; the most features any had.
+    runs=$(for f in "$work"/fuzz.*.*.log; do grep -a -oE '^#[0-9]+' "$f" | tail -1; done | tr -d '#' | awk '{ s += $1 } END { print s + 0 }')
+    features=$(grep -a -ohE ' ft: [0-9]+' "$work"/fuzz.*.*.log 2>/dev/null | awk '$2 > m { m = $2 } END { print m + 0 }')
+  fi
+  execs_per_s=$(( duration > 0 ? runs / duration : 0 ))
   corpus_size=$(find "$out/corpus/$t" -type f | wc -l)
   # SQEs: the last running total each fuzzing process reported, summed.
   units=$(awk '{ for (i = 4; i <= NF; i++) if ($i ~ /^units=/) { split($i, a, "="); last[$2] = a[2] } }

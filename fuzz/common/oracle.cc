@@ -121,7 +121,7 @@ void NoteExec(const char* target, uint64_t units, uint64_t every, void (*extra)(
     ++execs;
     at_exit.units = units;
   }
-  if (execs == 1) {
+  if (execs == 1 && !at_exit.exiting) {
     // One more line when the process ends normally (a fork-mode job that
     // ran its time), so short-lived processes are accounted for too.
     at_exit.target = target;

@@ -719,7 +719,7 @@ def check_oracle_crashes(ctx):
             ctx.oracle_crashes.append(entry)
         else:
             ctx.unreproduced.append(entry)
-    if b.status not in ("ok",):
+    if b.status in ("panic", "problem", "hang", "died", "taint"):
         record_kernel_finding(ctx, b)
 
 
