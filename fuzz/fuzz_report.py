@@ -76,8 +76,8 @@ def main(argv):
     md = ["# ringcheck fuzz report", "",
           f"Started {started} on kernel {kernel}, {duration_s}s in all, {new_crashes} new crash(es).", "",
           f"Known findings stepped around (fuzz/known-findings): {known or 'none'}.", "",
-          "| target | runs | execs/s | SQEs/s | features | corpus | fds/rings at 1 min | at end | fd growth in a process |",
-          "|---|---|---|---|---|---|---|---|---|"]
+          "| target | runs | execs/s | SQEs/s | features | corpus | seconds | fds/rings at 1 min | at end | fd growth in a process |",
+          "|---|---|---|---|---|---|---|---|---|---|"]
     for t in targets:
         md.append("| " + " | ".join(cell(t[k] if t[k] != "" else "n/a") for k in TARGET_FIELDS) + " |")
     md.append("")
