@@ -30,6 +30,9 @@ usage: ringcheck fuzz [TARGET...] [--time DURATION] [--jobs N] [--out DIR] [--ke
               crash of this job, or fuzz/sqe/findings/ID) alone on that
               kernel, say whether it reproduces, record it in D/reproduced.json
   --accel A   tcg (default) or kvm, for --kernel
+  --results R with --kernel: also put the fuzz report in R/<release>/fuzz/, beside
+              that kernel's conformance results (./ringcheck vm K --out R), so
+              ./ringcheck report R/* shows both
 
 Writes DIR/fuzz-report.json and DIR/fuzz-report.md; keeps each target's
 corpus in DIR/corpus/TARGET and each distinct crash in DIR/crashes/ID/
@@ -86,6 +89,7 @@ while [ $# -gt 0 ]; do
     --accel) [[ ${2:-} =~ ^(tcg|kvm)$ ]] || usage_error "--accel takes tcg or kvm."; vm_args+=(--accel "$2"); shift 2 ;;
     --inject-panic|--hang) [[ ${2:-} =~ ^[0-9]+$ ]] || usage_error "$1 needs seconds."; vm_args+=("$1" "$2"); shift 2 ;;
     --die-early) vm_args+=("$1"); shift ;;
+    --results) [ $# -ge 2 ] || usage_error "--results needs a directory."; vm_args+=(--results "$2"); shift 2 ;;
     sqe|register|setup) targets+=("$1"); shift ;;
     *) usage_error "unknown argument '$1' (see --help)." ;;
   esac

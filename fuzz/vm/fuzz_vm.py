@@ -768,6 +768,17 @@ def write_report(ctx, exit_status, reason):
         guard_disk(write)
     except DiskFull:
         say(f"the disk of {ctx.out} is full: the report could not be written")
+    if ctx.args.results:
+        # Beside the kernel's conformance results (./ringcheck vm --out DIR),
+        # where ./ringcheck report looks for it (reports/results.py).
+        dest = os.path.join(ctx.args.results, report["kernel"])
+        if os.path.isdir(dest):
+            os.makedirs(os.path.join(dest, "fuzz"), exist_ok=True)
+            shutil.copyfile(os.path.join(ctx.out, "fuzz-report.json"), os.path.join(dest, "fuzz", "fuzz-report.json"))
+            say(f"fuzz report copied to {dest}/fuzz/ for ./ringcheck report")
+        else:
+            say(f"no conformance results for {report['kernel']} in {ctx.args.results} (./ringcheck vm "
+                f"{ctx.args.kernel} --out {ctx.args.results}); the fuzz report stays in {ctx.out}")
     return report
 
 
@@ -906,6 +917,7 @@ def parse(argv):
     p.add_argument("--time", type=int, default=600)
     p.add_argument("--known", default="")
     p.add_argument("--accel", default="tcg", choices=["tcg", "kvm"])
+    p.add_argument("--results", help="a ./ringcheck vm results directory to put the fuzz report in")
     p.add_argument("--hang", type=int, default=180, help="seconds without a new input or mark")
     p.add_argument("--boot-timeout", type=int, default=150)
     p.add_argument("--memory", type=int, default=2048)
