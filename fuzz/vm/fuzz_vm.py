@@ -868,7 +868,8 @@ def replay(ctx, crash_dir):
         if broke:
             verdict, detail = "kernel broke", f"{b.status}: {title}"
         else:
-            line = next((l for l in out.splitlines() if l.startswith(("FINDING", "NOT APPLICABLE", "no "))), out.strip()[-200:])
+            lines = out.splitlines()
+            line = next((l for l in lines if l.startswith(("FINDING", "NOT APPLICABLE"))), lines[-1] if lines else "")
             detail = f"exit {rc}: {line}"
     elif kind == "kernel":
         if broke:
