@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The nightly fuzz job: build the fuzzers with ASan/UBSan, run each in
-# libFuzzer's fork mode, keep what is new in a corpus outside the repository,
-# deduplicate and minimize crashes, write reproducers and a report.
+# --jobs long-lived libFuzzer processes (or libFuzzer's fork mode with
+# --fork), keep what is new in a corpus outside the repository, deduplicate
+# and minimize crashes, write reproducers and a report. With --kernel it
+# hands over to fuzz/vm/fuzz_vm.py, which does the same in qemu guests.
 #
-# Exit status: 0 no new crash, 1 at least one new crash, 2 could not run.
+# Exit status: see usage() below.
 set -euo pipefail
 
 usage() {
