@@ -560,7 +560,7 @@ def guest_oracle_crashes(ctx):
 
 
 def target_stats(ctx, t):
-    runs, features, units = 0, 0, 0
+    runs, features, units, fds_end = 0, 0, 0, ""
     for bdir in sorted(os.listdir(ctx.guest_dir)):
         logs = os.path.join(ctx.guest_dir, bdir, "logs", t)
         if os.path.isdir(logs):
@@ -585,13 +585,15 @@ def target_stats(ctx, t):
                 for x in w[3:]:
                     if x.startswith("units="):
                         per_pid[w[1]] = int(x[6:])
+                # The resource log: open fds and rings of the last process.
+                fds_end = " ".join(x for x in w[3:] if x.startswith(("fds=", "rings=")))
             units += sum(per_pid.values())
     secs = ctx.spent.get(t, 0)
     corpus = len([n for n in os.listdir(ctx.corpus[t]) if not n.startswith(".")])
     extra = {"could_not_run": ctx.gave_up[t]} if t in ctx.gave_up else {}
     return {**extra, "name": t, "runs": runs, "execs_per_s": int(runs / secs) if secs else 0,
             "sqes_per_s": int(units / secs) if secs and t == "sqe" else 0, "features": features,
-            "corpus_size": corpus, "duration_s": int(secs), "fds_at_1m": "", "fds_at_end": "",
+            "corpus_size": corpus, "duration_s": int(secs), "fds_at_1m": "", "fds_at_end": fds_end,
             "fd_growth_within_a_process": 0}
 
 
