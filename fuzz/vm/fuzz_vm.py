@@ -864,6 +864,9 @@ def replay(ctx, crash_dir):
             out += open(p, encoding="utf-8", errors="replace").read()
     broke = b.status in ("panic", "problem", "hang", "died", "taint")
     title, frames = problem_key(b.console_lines()) if broke else ("", [])
+    if b.status == "hang" and not title:
+        running = next((m[1] for m in reversed(b.marks) if m[0] == "RUN" and len(m) > 1), "?")
+        title = f"no progress for {ctx.args.hang} s while step {running} ran"
     if kind == "program":
         rc = ran.get("finding")
         verdict = {"1": "reproduces", "0": "does not reproduce", "77": "not applicable"}.get(rc, "error")
