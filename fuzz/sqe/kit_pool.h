@@ -187,7 +187,9 @@ inline bool Recreate(Pool* p, int i) {
     case kVictim0: case kVictim1: return Install(p, i, fcntl(p->fd[kMemfd], F_DUPFD_CLOEXEC, 0));
     case kTcpListen: return Install(p, i, TcpListener(&p->listen_addr));
     case kFreshTcp: return Install(p, i, socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    case kSubdirFd: return Install(p, i, openat(p->fd[kDirFd], "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    case kSubdirFd:  // "d" may be gone when the directory was not reset
+      if (mkdirat(p->fd[kDirFd], "d", 0700) < 0 && errno != EEXIST) return false;
+      return Install(p, i, openat(p->fd[kDirFd], "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     default: return true;  // the others are never damaged beyond what a reset repairs
   }
 }

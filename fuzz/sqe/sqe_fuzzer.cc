@@ -214,6 +214,10 @@ void Reset() {
     Reap();
   }
   if (S->io_dirty || S->recreate) DrainPool(&p);
+  // The directory first: an input that removed or renamed "d" and also hit
+  // the subdirectory's fd left nothing for Recreate(kSubdirFd) to open (the
+  // HARNESS abort "could not recreate pool fd 1" of a 30-minute run).
+  if (S->dir_dirty && rcfuzz::ResetDirectory(&p)) S->fixed_dirty = true;
   for (int i = 0; i < rcfuzz::kPoolFdCount; ++i) {
     if (S->recreate & (1u << i)) {
       if (!rcfuzz::Recreate(&p, i)) HarnessFail("could not recreate pool fd " + std::to_string(i));
@@ -221,7 +225,6 @@ void Reset() {
       S->fixed_dirty = true;
     }
   }
-  if (S->dir_dirty && rcfuzz::ResetDirectory(&p)) S->fixed_dirty = true;
   for (int i = 0; i < rcfuzz::kPoolFdCount; ++i) {
     if (S->files_dirty & (1u << i)) rcfuzz::RestoreFile(&p, i);
   }
