@@ -13,6 +13,7 @@ shows everything.
 
 import html
 
+import fuzz_view
 import matrix
 import results
 
@@ -455,6 +456,9 @@ def _fuzz(kernels):
             out.append(f'<div class="card v-FAIL"><h3>{e(target)}: {e(c.get("id", "crash"))}</h3><dl>'
                        + "".join(f"<dt>{e(k)}</dt><dd><code>{e(v)}</code></dd>" for k, v in c.items() if k != "id")
                        + "</dl></div>")
+        for f in fuzz_view.summary(fz)["kernel_findings"]:  # guest jobs: kernel panics, splats, hangs
+            out.append(f'<div class="card v-ERROR"><h3>kernel: {e(f["id"])}</h3><p>{e(f["kind"])}: {e(f["title"])} '
+                       f'<code>{e(f["frames"])}</code></p><p class=muted>reproduces on: {e(f["reproduces_on"])}</p></div>')
     return out
 
 

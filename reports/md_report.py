@@ -1,5 +1,6 @@
 """report.md: the report for people who read it in a terminal or a review."""
 
+import fuzz_view
 import results
 
 import matrix
@@ -156,12 +157,20 @@ def _kernel_section(k):
         out += ["### Fuzzing", ""]
         if fuzz.get("error"):
             out += [f"- {_esc(fuzz['error'])}", ""]
-        for t in fuzz.get("targets") or []:
-            crashes = t.get("crashes", [])
-            n = len(crashes) if isinstance(crashes, list) else crashes
-            facts = ", ".join(f"{key} {_esc(v)}" for key, v in t.items()
-                              if key not in ("name", "target", "crashes") and not isinstance(v, (list, dict)))
-            out.append(f"- `{_esc(t.get('name') or t.get('target', '?'))}`: {n} crashes; {facts}")
+        view = fuzz_view.summary(fuzz)
+        if view["facts"]:
+            out += ["; ".join(_esc(f) for f in view["facts"]), ""]
+        out += [f"- {_esc(n)}" for n in view["notes"]]
+        for t in view["targets"]:
+            ids = f" ({', '.join(f'`{_esc(i)}`' for i in t['crash_ids'])})" if t["crash_ids"] else ""
+            cnr = f"; could not run: {_esc(t['could_not_run'])}" if t["could_not_run"] else ""
+            out.append(f"- `{_esc(t['name'])}`: {t['crashes']} crashes{ids}; {t['runs']} runs, "
+                       f"{t['execs_per_s']} execs/s, {t['features']} features{cnr}")
+        for f in view["kernel_findings"]:
+            out.append(f"- kernel finding `{_esc(f['id'])}`{' (new)' if f['new'] else ''}: {_esc(f['kind'])}: "
+                       f"{_esc(f['title'])} {_esc(f['frames'])}; reproduces on: {_esc(f['reproduces_on'])}")
+        if view["unreproduced"]:
+            out.append(f"- {len(view['unreproduced'])} crash(es) did not reproduce alone (listed in the fuzz report, not counted)")
         out.append("")
     return out
 

@@ -2,7 +2,10 @@
 //   bazel run -c opt --config=fuzz-fast //fuzz/bench:sqe_bench
 // Prints the raw rate (batch 32), the fuzzer's SQEs/s on a NOP-only input and
 // on its seed corpus, its execs/s there, and the ratios. The fuzzer is called
-// the way libFuzzer calls it, minus libFuzzer's own mutation work.
+// the way libFuzzer calls it, minus libFuzzer's own mutation work. Built with
+// --config=fuzz it measures the nightly job's code generation (ASan, UBSan,
+// coverage); fuzz/bench/side_by_side.sh runs both and the nightly job itself
+// in one sitting.
 #include <dirent.h>
 #include <liburing.h>
 
@@ -97,6 +100,9 @@ int main(int argc, char** argv) {
   std::printf("sqe fuzzer, mixed corpus (%3zu files): %12.0f SQEs/s  (%4.1f%% of raw)  %8.0f execs/s\n",
               corpus.size(), mixed.Rate(mixed.sqes), 100.0 * mixed.Rate(mixed.sqes) / raw_rate,
               mixed.Rate(mixed.execs));
+  char where[256];
+  ringcheck::fuzz::StatsExtra(where, sizeof where);
+  std::printf("where the time went (all slices): %s\n", where);
   std::printf("targets: NOP-only >= 30%% of raw: %s; mixed corpus >= 50000 execs/s: %s\n",
               nop.Rate(nop.sqes) >= 0.3 * raw_rate ? "met" : "NOT met",
               mixed.Rate(mixed.execs) >= 50000 ? "met" : "NOT met");

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+
+#include <algorithm>
 
 #include "harness/kernel_log.h"
 
@@ -101,10 +104,33 @@ int CountOpenFds(int* rings) {
   return fds;
 }
 
-void NoteExec(const char* target, uint64_t units, uint64_t every) {
+namespace {
+struct StatsAtExit {
+  const char* target = nullptr;
+  uint64_t units = 0;
+  void (*extra)(char*, size_t) = nullptr;
+  bool exiting = false;
+} at_exit;
+}  // namespace
+
+void NoteExec(const char* target, uint64_t units, uint64_t every, void (*extra)(char* buf, size_t size)) {
   static uint64_t execs = 0;
   static time_t last = 0;
-  ++execs;
+  if (!at_exit.exiting) {
+    LogInputEnd();
+    ++execs;
+    at_exit.units = units;
+  }
+  if (execs == 1 && !at_exit.exiting) {
+    // One more line when the process ends normally (a fork-mode job that
+    // ran its time), so short-lived processes are accounted for too.
+    at_exit.target = target;
+    at_exit.extra = extra;
+    std::atexit([] {
+      at_exit.exiting = true;
+      NoteExec(at_exit.target, at_exit.units, 1, at_exit.extra);
+    });
+  }
   if (execs != 1 && execs % every != 0) {
     // Also at most every 10 s of wall time, checked cheaply.
     if ((execs & 1023) != 0) return;
@@ -113,16 +139,63 @@ void NoteExec(const char* target, uint64_t units, uint64_t every) {
   last = std::time(nullptr);
   int rings = 0;
   int fds = CountOpenFds(&rings);
-  std::fprintf(stderr, "ringcheck-fuzz %s: execs=%llu fds=%d rings=%d\n", target,
-               static_cast<unsigned long long>(execs), fds, rings);
+  char more[256] = "";
+  if (extra != nullptr) extra(more, sizeof more);
+  std::fprintf(stderr, "ringcheck-fuzz %s: execs=%llu fds=%d rings=%d %s\n", target,
+               static_cast<unsigned long long>(execs), fds, rings, more);
   if (const char* path = std::getenv("RINGCHECK_FUZZ_STATS")) {
     if (FILE* f = std::fopen(path, "a")) {
-      std::fprintf(f, "%lld %d %s execs=%llu fds=%d rings=%d units=%llu\n", static_cast<long long>(last),
+      std::fprintf(f, "%lld %d %s execs=%llu fds=%d rings=%d units=%llu %s\n", static_cast<long long>(last),
                    getpid(), target, static_cast<unsigned long long>(execs), fds, rings,
-                   static_cast<unsigned long long>(units));
+                   static_cast<unsigned long long>(units), more);
       std::fclose(f);
     }
   }
+}
+
+namespace {
+
+volatile uint8_t* MapShm() {
+  static volatile uint8_t* shm = [] () -> volatile uint8_t* {
+    const char* path = std::getenv("RINGCHECK_FUZZ_SHM");
+    if (path == nullptr || *path == '\0') return nullptr;
+    const int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    void* p = mmap(nullptr, kShmSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) return nullptr;
+    auto* m = static_cast<volatile uint8_t*>(p);
+    if (std::memcmp(const_cast<uint8_t*>(m), "RCFZSHM1", 8) != 0) {
+      for (int i = 0; i < 8; ++i) m[i] = static_cast<uint8_t>("RCFZSHM1"[i]);
+    }
+    return m;
+  }();
+  return shm;
+}
+
+}  // namespace
+
+void LogInputStart(const char* target, const uint8_t* data, size_t size) {
+  volatile uint8_t* m = MapShm();
+  if (m == nullptr) return;
+  auto* started = reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(m + 8));
+  const uint64_t seq = __atomic_add_fetch(started, 1, __ATOMIC_SEQ_CST);
+  volatile uint8_t* slot = m + (1 + seq % kShmSlots) * kShmSlotSize;
+  auto* slot_seq = reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(slot));
+  __atomic_store_n(slot_seq, 0, __ATOMIC_SEQ_CST);
+  const uint32_t n = static_cast<uint32_t>(size);
+  std::memcpy(const_cast<uint8_t*>(slot + 8), &n, 4);
+  char name[12] = {};
+  std::strncpy(name, target, sizeof name - 1);
+  std::memcpy(const_cast<uint8_t*>(slot + 12), name, sizeof name);
+  std::memcpy(const_cast<uint8_t*>(slot + 24), data, std::min(size, kShmSlotSize - 24));
+  __atomic_store_n(slot_seq, seq, __ATOMIC_SEQ_CST);
+}
+
+void LogInputEnd() {
+  volatile uint8_t* m = MapShm();
+  if (m == nullptr) return;
+  __atomic_add_fetch(reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(m + 16)), 1, __ATOMIC_SEQ_CST);
 }
 
 }  // namespace ringcheck::fuzz

@@ -10,6 +10,7 @@
 #ifndef RINGCHECK_FUZZ_COMMON_ORACLE_H_
 #define RINGCHECK_FUZZ_COMMON_ORACLE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,8 +45,23 @@ void CheckKernelLog(const char* target);
 // environment variable RINGCHECK_FUZZ_STATS names a file, appends a line
 //   <unix time> <pid> <target> execs=<n> fds=<n> rings=<n> units=<n>
 // `units` is a running total the target counts (the sqe fuzzer: SQEs).
-void NoteExec(const char* target, uint64_t units = 0, uint64_t every = 100000);
+// `extra`, when given, appends the target's own counters ("key=value ...")
+// to the line; it is called only when a line is written.
+void NoteExec(const char* target, uint64_t units = 0, uint64_t every = 100000,
+              void (*extra)(char* buf, size_t size) = nullptr);
 int CountOpenFds(int* rings);
+
+// Streams each input out before it runs, so the inputs that ran last
+// survive a kernel panic: when RINGCHECK_FUZZ_SHM names a file (in a fuzz
+// guest, the sysfs resource of qemu's ivshmem device, which the host maps
+// from a file of its own), the input goes into a ring of kShmSlots slots
+// there. Costs one pointer test when unset. Layout (fuzz/vm/shm.py reads it):
+//   [0, 8) "RCFZSHM1"; [8, 16) inputs started; [16, 24) inputs finished
+//   slot i (1..kShmSlots) at i * kShmSlotSize: seq u64, size u32, target
+//   char[12], the input (up to kShmSlotSize - 24 bytes).
+constexpr size_t kShmSize = 1 << 20, kShmSlotSize = 16384, kShmSlots = kShmSize / kShmSlotSize - 1;
+void LogInputStart(const char* target, const uint8_t* data, size_t size);
+void LogInputEnd();
 
 }  // namespace ringcheck::fuzz
 

@@ -157,6 +157,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ringcheck::fuzz;
   if (S == nullptr) Init();
   if (!S->usable) return 0;
+  LogInputStart("setup", data, size);
   SetupCase c = Decode(data, size);
   const Expected want = ExpectedSetupResult(c, S->env);
   const SetupCase asked = c;

@@ -68,15 +68,19 @@ void HandleCqe(const io_uring_cqe* cqe) {
       return;  // older than the window: only a silent request can be that late
     }
     if (p.ud_base == base && idx < rcfuzz::kMaxRecords) {
-      if (p.silent[idx]) {
-        if (!(cqe->flags & IORING_CQE_F_MORE)) p.silent[idx] = false;  // multishot: more may come
-        if (p.new_fd[idx] && cqe->res >= 0) close(cqe->res);
-        return;
-      }
-      if (p.finished[idx]) {
-        OracleFail("one-cqe-per-sqe", "a request posted another CQE after its input ended",
-                   FindOp(p.op[idx]) ? FindOp(p.op[idx])->name : "opcode " + std::to_string(p.op[idx]) +
-                   " res " + ResultName(cqe->res) + " flags " + std::to_string(cqe->flags));
+      const std::string op = FindOp(p.op[idx]) ? FindOp(p.op[idx])->name : "opcode " + std::to_string(p.op[idx]);
+      switch (ClassifyLateCqe(&p, idx, cqe->res, cqe->flags, S->known_zc_cancelled_notif)) {
+        case LateCqe::kAccepted:
+          ++S->count.late;
+          return;
+        case LateCqe::kAfterLast:
+          OracleFail("one-cqe-per-sqe", "a request posted another CQE after its input ended",
+                     op + " res " + ResultName(cqe->res) + " flags " + std::to_string(cqe->flags));
+        case LateCqe::kNotifNotAnnounced:
+          OracleFail("one-cqe-per-sqe", op + " posted a CQE after its last one",
+                     "late NOTIF after a result without F_MORE, res " + ResultName(cqe->res));
+        case LateCqe::kUnknown:
+          break;
       }
     }
     char buf[96];
@@ -170,6 +174,32 @@ void HandleCqe(const io_uring_cqe* cqe) {
 }
 
 }  // namespace
+
+LateCqe ClassifyLateCqe(State::Past* p, unsigned idx, int32_t res, uint32_t flags, bool known_zc_cancelled_notif) {
+  const bool notif = flags & IORING_CQE_F_NOTIF;
+  if (p->zc[idx]) {  // a zero-copy send whose NOTIF was not seen
+    if (notif) {
+      const bool announced = p->zc_more[idx] || !p->zc_result[idx];
+      p->zc[idx] = false;
+      if (!p->zc_result[idx]) return LateCqe::kAccepted;  // the result may follow (batching)
+      return announced || known_zc_cancelled_notif ? LateCqe::kAccepted : LateCqe::kNotifNotAnnounced;
+    }
+    if (!p->zc_result[idx]) {
+      p->zc_result[idx] = true;
+      p->zc_more[idx] = flags & IORING_CQE_F_MORE;
+      p->silent[idx] = false;
+      return LateCqe::kAccepted;
+    }
+    return LateCqe::kAfterLast;  // a second result
+  }
+  if (p->silent[idx]) {
+    if (!(flags & IORING_CQE_F_MORE)) p->silent[idx] = false;  // multishot: more may come
+    if (p->new_fd[idx] && res >= 0) close(res);
+    return LateCqe::kAccepted;
+  }
+  if (p->finished[idx]) return LateCqe::kAfterLast;
+  return LateCqe::kUnknown;
+}
 
 __attribute__((no_sanitize("coverage"))) void Reap() {
   unsigned head, n = 0;

@@ -4,7 +4,8 @@
 //   b0 % 8 in 0..5  an SQE; b1 picks the opcode among those allowed (or, past
 //                   them, a denied one), b2 the SQE flags, b3.. the fields
 //   b0 % 8 == 6     submit what is queued
-//   b0 % 8 == 7     submit and wait for up to b1 % 8 + 1 CQEs, at most b2 % 2 ms
+//   b0 % 8 == 7     submit and wait for up to b1 % 8 + 1 CQEs, at most 100 us if b2
+//                   is odd (0 if even: only what is ready)
 #ifndef RINGCHECK_FUZZ_SQE_DECODE_H_
 #define RINGCHECK_FUZZ_SQE_DECODE_H_
 
@@ -22,7 +23,7 @@ constexpr size_t kRecordSize = 16;
 struct Step {
   enum Kind : uint8_t { kSqe, kSubmit, kWait } kind;
   uint8_t wait_nr;
-  uint16_t wait_ms;
+  uint16_t wait_us;
   bool denied;            // an opcode the restrictions forbid
   const OpDesc* desc;     // null for denied opcodes
   int record;             // index among SQE records (scratch, user_data)

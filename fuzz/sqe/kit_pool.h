@@ -187,7 +187,9 @@ inline bool Recreate(Pool* p, int i) {
     case kVictim0: case kVictim1: return Install(p, i, fcntl(p->fd[kMemfd], F_DUPFD_CLOEXEC, 0));
     case kTcpListen: return Install(p, i, TcpListener(&p->listen_addr));
     case kFreshTcp: return Install(p, i, socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    case kSubdirFd: return Install(p, i, openat(p->fd[kDirFd], "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    case kSubdirFd:  // "d" may be gone when the directory was not reset
+      if (mkdirat(p->fd[kDirFd], "d", 0700) < 0 && errno != EEXIST) return false;
+      return Install(p, i, openat(p->fd[kDirFd], "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     default: return true;  // the others are never damaged beyond what a reset repairs
   }
 }
@@ -320,14 +322,22 @@ inline int SetupFuzzRing(Pool* p, io_uring* ring, const uint8_t* ops, int nops, 
     res[n].opcode = IORING_RESTRICTION_SQE_OP;
     res[n++].sqe_op = ops[i];
   }
-  for (uint8_t reg : {IORING_REGISTER_FILES_UPDATE, IORING_REGISTER_PBUF_STATUS, IORING_REGISTER_SYNC_CANCEL}) {
-    res[n].opcode = IORING_RESTRICTION_REGISTER_OP;
-    res[n++].register_op = reg;
-  }
   res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
   res[n++].sqe_flags = IOSQE_FIXED_FILE | IOSQE_IO_DRAIN | IOSQE_IO_LINK | IOSQE_IO_HARDLINK |
                        IOSQE_ASYNC | IOSQE_BUFFER_SELECT | IOSQE_CQE_SKIP_SUCCESS;
-  if ((ret = io_uring_register_restrictions(ring, res, n)) < 0) return ret;
+  // The register opcodes the reset uses. A kernel that does not know one
+  // (PBUF_STATUS is 6.8, SYNC_CANCEL 6.0) refuses the whole list with
+  // -EINVAL and keeps nothing of it: try again without the newest.
+  const uint8_t regs[] = {IORING_REGISTER_FILES_UPDATE, IORING_REGISTER_SYNC_CANCEL, IORING_REGISTER_PBUF_STATUS};
+  for (int nregs = 3; nregs >= 1; --nregs) {
+    for (int i = 0; i < nregs; ++i) {
+      res[n + i].opcode = IORING_RESTRICTION_REGISTER_OP;
+      res[n + i].register_op = regs[i];
+    }
+    ret = io_uring_register_restrictions(ring, res, n + nregs);
+    if (ret != -EINVAL) break;
+  }
+  if (ret < 0) return ret;
   return io_uring_enable_rings(ring);
 }
 

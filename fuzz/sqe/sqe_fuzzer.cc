@@ -28,11 +28,11 @@ State* S = nullptr;
 
 namespace {
 
-void Submit(unsigned wait_nr = 0, unsigned wait_ms = 0) {
+void Submit(unsigned wait_nr = 0, unsigned wait_us = 0) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     int ret;
     if (wait_nr > 0) {
-      __kernel_timespec ts = {0, static_cast<long long>(wait_ms) * 1000000};
+      __kernel_timespec ts = {0, static_cast<long long>(wait_us) * 1000};
       io_uring_cqe* cqe;
       ret = io_uring_submit_and_wait_timeout(&S->ring, &cqe, wait_nr, &ts, nullptr);
       if (ret == -ETIME) ret = 0;
@@ -75,8 +75,18 @@ io_uring_sqe* GetSqe() {
   return sqe;
 }
 
-void WaitForEverything() {
-  const auto start = std::chrono::steady_clock::now();
+// Zero-copy sends of this input whose result announced a NOTIF (F_MORE)
+// that has not arrived. A chain cancelled by the cancel-all counts as done
+// without it, and the NOTIF comes when the socket's skb is freed.
+bool NotifOutstanding() {
+  for (int i = 0; i < S->prog.nsqes; ++i) {
+    const Entry& e = S->entries[i];
+    if (e.consumed && e.desc && (e.desc->traits & kZeroCopy) && e.zc_result && e.zc_more && !e.zc_notif) return true;
+  }
+  return false;
+}
+
+void WaitForRequests(std::chrono::steady_clock::time_point start) {
   bool& cancel_sent = S->cancel_sent;
   for (int round = 0;; ++round) {
     if (S->consumed < S->queued) Submit();
@@ -100,10 +110,14 @@ void WaitForEverything() {
         HarnessFail("cancelling the input's requests: " + ResultName(ret));
       }
       cancel_sent = S->cancel_seen = true;
+      ++S->count.cancelled;
       Reap();
       if (AllDone(cancel_sent)) return;
     }
-    if (round >= 2) DrainPool(&S->pool);  // unblocks writers and zero-copy notifications
+    if (round >= 2) {  // unblocks writers and zero-copy notifications
+      DrainPool(&S->pool);
+      ++S->count.drained;
+    }
     if (std::chrono::steady_clock::now() - start > S->deadline) {
       std::string missing;
       for (int i = 0; i < S->prog.nsqes; ++i) {
@@ -116,9 +130,35 @@ void WaitForEverything() {
       OracleFail("completion-deadline", "requests still outstanding after cancel-all and the deadline",
                  missing + "after " + std::to_string(S->deadline.count()) + " ms");
     }
+    if (round == 1) ++S->count.waited;
     __kernel_timespec ts = {0, 200000};
     io_uring_cqe* cqe;
     io_uring_wait_cqe_timeout(&S->ring, &cqe, &ts);
+  }
+}
+
+// Waits until every request of the input completed (or the deadline oracle
+// fires), then, up to a quarter of the deadline, for the NOTIFs announced
+// by zero-copy sends of cancelled chains, so one input's completions do not
+// land in the next. One that is later still is attributed to its input by
+// ClassifyLateCqe.
+void WaitForEverything() {
+  const auto start = std::chrono::steady_clock::now();
+  WaitForRequests(start);
+  if (NotifOutstanding()) {
+    ++S->count.notif_waits;
+    const auto until = std::chrono::steady_clock::now() + S->deadline / 4;
+    while (NotifOutstanding() && std::chrono::steady_clock::now() < until) {
+      DrainPool(&S->pool);
+      __kernel_timespec ts = {0, 200000};
+      io_uring_cqe* cqe;
+      io_uring_wait_cqe_timeout(&S->ring, &cqe, &ts);
+      Reap();
+    }
+  }
+  const auto waited = std::chrono::steady_clock::now() - start;
+  if (waited > std::chrono::microseconds(200)) {
+    S->count.wait_us += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(waited).count());
   }
 }
 
@@ -174,13 +214,17 @@ void Reset() {
     Reap();
   }
   if (S->io_dirty || S->recreate) DrainPool(&p);
+  // The directory first: an input that removed or renamed "d" and also hit
+  // the subdirectory's fd left nothing for Recreate(kSubdirFd) to open (the
+  // HARNESS abort "could not recreate pool fd 1" of a 30-minute run).
+  if (S->dir_dirty && rcfuzz::ResetDirectory(&p)) S->fixed_dirty = true;
   for (int i = 0; i < rcfuzz::kPoolFdCount; ++i) {
     if (S->recreate & (1u << i)) {
       if (!rcfuzz::Recreate(&p, i)) HarnessFail("could not recreate pool fd " + std::to_string(i));
+      ++S->count.recreated;
       S->fixed_dirty = true;
     }
   }
-  if (S->dir_dirty && rcfuzz::ResetDirectory(&p)) S->fixed_dirty = true;
   for (int i = 0; i < rcfuzz::kPoolFdCount; ++i) {
     if (S->files_dirty & (1u << i)) rcfuzz::RestoreFile(&p, i);
   }
@@ -244,11 +288,18 @@ void RunInput(const uint8_t* data, size_t size) {
     past.silent.reset();
     past.finished.reset();
     past.new_fd.reset();
+    past.zc.reset();
+    past.zc_result.reset();
+    past.zc_more.reset();
     for (int i = 0; i < S->prog.nsqes; ++i) {
       const Entry& e = S->entries[i];
       if (!e.consumed) continue;
       if (e.finals) past.finished.set(i);
       else if (e.may_skip) past.silent.set(i);
+      const bool zc = e.desc && (e.desc->traits & kZeroCopy);
+      past.zc[i] = zc && !e.zc_notif;
+      past.zc_result[i] = zc && e.zc_result;
+      past.zc_more[i] = zc && e.zc_more;
       const rcfuzz::SqeSpec& spec = S->prog.steps[e.step].spec;
       if (e.desc && (e.desc->traits & kCreatesFd) && (spec.file.raw == 0 || e.op == IORING_OP_FIXED_FD_INSTALL)) {
         past.new_fd.set(i);
@@ -270,7 +321,7 @@ void RunInput(const uint8_t* data, size_t size) {
   for (int i = 0; i < S->prog.nsteps; ++i) {
     Step& st = S->prog.steps[i];
     if (st.kind != Step::kSqe) {
-      Submit(st.kind == Step::kWait ? st.wait_nr : 0, st.wait_ms);
+      Submit(st.kind == Step::kWait ? st.wait_nr : 0, st.wait_us);
       in_link = false;
       continue;
     }
@@ -370,6 +421,15 @@ namespace ringcheck::fuzz {
 
 uint64_t SqeFuzzerSqeCount() { return sqe::S ? sqe::S->sqes : 0; }
 
+void StatsExtra(char* buf, size_t size) {
+  const sqe::State::Counters& c = sqe::S->count;
+  std::snprintf(buf, size, "waited=%llu cancelled=%llu drained=%llu notif_waits=%llu recreated=%llu late=%llu wait_ms=%llu",
+                static_cast<unsigned long long>(c.waited), static_cast<unsigned long long>(c.cancelled),
+                static_cast<unsigned long long>(c.drained), static_cast<unsigned long long>(c.notif_waits),
+                static_cast<unsigned long long>(c.recreated), static_cast<unsigned long long>(c.late),
+                static_cast<unsigned long long>(c.wait_us / 1000));
+}
+
 }  // namespace ringcheck::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -377,6 +437,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ringcheck::fuzz::sqe;
   if (S == nullptr) Init();
   if (!S->usable) return 0;
+  LogInputStart("sqe", data, size);
   if (trace) std::fprintf(stderr, "input of %zu bytes\n", size);
   const auto start = std::chrono::steady_clock::now();
   RunInput(data, size);
@@ -384,6 +445,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::fprintf(stderr, "input done in %lld us\n", static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                        std::chrono::steady_clock::now() - start).count()));
   }
-  NoteExec("sqe", S->sqes);
+  NoteExec("sqe", S->sqes, 100000, StatsExtra);
   return 0;
 }

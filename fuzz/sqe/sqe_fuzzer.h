@@ -2,6 +2,7 @@
 #ifndef RINGCHECK_FUZZ_SQE_SQE_FUZZER_H_
 #define RINGCHECK_FUZZ_SQE_SQE_FUZZER_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ringcheck::fuzz {
@@ -9,6 +10,10 @@ namespace ringcheck::fuzz {
 // SQEs the fuzzer has submitted in this process (records, not its own
 // cancel and reset requests).
 uint64_t SqeFuzzerSqeCount();
+
+// The sqe fuzzer's counters of where its time goes, as "key=value ...",
+// for the stats line (NoteExec) and the benchmark.
+void StatsExtra(char* buf, size_t size);
 
 }  // namespace ringcheck::fuzz
 

@@ -47,6 +47,11 @@ struct State {
     std::bitset<rcfuzz::kMaxRecords> silent;    // no CQE yet, none required
     std::bitset<rcfuzz::kMaxRecords> finished;  // completed
     std::bitset<rcfuzz::kMaxRecords> new_fd;    // a result >= 0 is an fd to close
+    // Zero-copy sends whose NOTIF has not been seen: it may still arrive
+    // (the skb is freed late), and is that input's, not the next one's.
+    std::bitset<rcfuzz::kMaxRecords> zc;
+    std::bitset<rcfuzz::kMaxRecords> zc_result;  // its result CQE was seen
+    std::bitset<rcfuzz::kMaxRecords> zc_more;    // ... and carried F_MORE
     uint8_t op[rcfuzz::kMaxRecords];
   };
   static constexpr uint64_t kPastInputs = 1024;
@@ -55,6 +60,14 @@ struct State {
   unsigned sq_base = 0;  // SQ head when the input started
   bool cancel_sent = false, cancel_seen = false;
   uint64_t sqes = 0;
+  // Where the time goes (the stats line of NoteExec, see fuzz/README.md):
+  // inputs that had to wait for completions, needed the cancel-all, drained
+  // the pool, waited for a zero-copy NOTIF after everything else was done;
+  // pool fds recreated; late CQEs of earlier inputs attributed to them;
+  // microseconds spent waiting.
+  struct Counters {
+    uint64_t waited = 0, cancelled = 0, drained = 0, notif_waits = 0, recreated = 0, late = 0, wait_us = 0;
+  } count;
   std::chrono::milliseconds deadline{3000};
   // Known kernel findings the run was asked to step around
   // (RINGCHECK_FUZZ_KNOWN, see fuzz/known-findings).
@@ -73,6 +86,14 @@ extern bool trace;  // RINGCHECK_FUZZ_TRACE=1: print every SQE and CQE
 
 // Consumes every CQE in the CQ, checking each against the oracles.
 void Reap();
+
+// A CQE of an earlier input's record `idx`, with what that input left in
+// `p` (updated here): accepted, or which oracle it breaks. A zero-copy send's
+// NOTIF is accepted late when its result announced one (F_MORE), when its
+// result has not been seen yet, or, with `known_zc_cancelled_notif`, after a
+// result without F_MORE (the known finding).
+enum class LateCqe { kAccepted, kAfterLast, kNotifNotAnnounced, kUnknown };
+LateCqe ClassifyLateCqe(State::Past* p, unsigned idx, int32_t res, uint32_t flags, bool known_zc_cancelled_notif);
 
 }  // namespace ringcheck::fuzz::sqe
 

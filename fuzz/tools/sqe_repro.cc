@@ -72,9 +72,9 @@ static void Queue(const rcfuzz::SqeSpec& s, int record, const char* name) {
   finals[s.user_data] = 0;
 }
 
-static void Submit(unsigned wait_nr, unsigned wait_ms) {
+static void Submit(unsigned wait_nr, unsigned wait_us) {
   if (wait_nr) {
-    __kernel_timespec ts = {0, (long long)wait_ms * 1000000};
+    __kernel_timespec ts = {0, (long long)wait_us * 1000};
     io_uring_cqe* cqe;
     io_uring_submit_and_wait_timeout(&ring, &cqe, wait_nr, &ts, nullptr);
   } else {
@@ -156,13 +156,13 @@ int main(int argc, char** argv) {
   std::printf("#include <map>\n#include <string>\n%s\n", kKitSource);
   std::printf("static const uint8_t kAllowed[] = {");
   for (const OpDesc* d : allowed) std::printf("%u, ", d->op);
-  std::printf("};\n\nstatic void Submit(unsigned wait_nr, unsigned wait_ms);\n");
+  std::printf("};\n\nstatic void Submit(unsigned wait_nr, unsigned wait_us);\n");
   std::printf("static void Queue(const rcfuzz::SqeSpec& s, int record, const char* name);\n\n");
   std::printf("static void Steps() {\n");
   for (int i = 0; i < prog.nsteps; ++i) {
     const Step& st = prog.steps[i];
     if (st.kind == Step::kSqe) PrintSpec(st);
-    else std::printf("  Submit(%u, %u);\n", st.kind == Step::kWait ? st.wait_nr : 0, st.wait_ms);
+    else std::printf("  Submit(%u, %u);\n", st.kind == Step::kWait ? st.wait_nr : 0, st.wait_us);
   }
   std::printf("}\n%s", kMain);
   return 0;
