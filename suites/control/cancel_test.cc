@@ -3,9 +3,15 @@
 // io_uring_register_sync_cancel(3); io_uring/cancel.c io_async_cancel_prep,
 // io_cancel_req_match, io_try_cancel, __io_async_cancel, io_sync_cancel).
 // Spec rules I73-I92.
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
 
 #include "harness/features.h"
 #include "harness/matchers.h"
@@ -64,6 +70,31 @@ class Cancel : public control::ControlTest {
     sp->user_data = 1;
     ASSERT_TRUE(SubmitExpect(r(), 1));
     EXPECT_TRUE(control::ReapUnchecked(r(), 1, std::chrono::milliseconds(30)).empty());
+    WaitForSleepingWorker();
+  }
+  // Waits (bounded) until an io-wq worker of this process sleeps: the
+  // splice is then running in it, not still on its way there (a cancel in
+  // between can find it nowhere, -ENOENT; seen on a loaded 6.1 guest).
+  static void WaitForSleepingWorker() {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (std::chrono::steady_clock::now() < until) {
+      DIR* d = opendir("/proc/self/task");
+      if (d == nullptr) return;
+      bool found = false;
+      while (dirent* e = readdir(d)) {
+        const std::string dir = std::string("/proc/self/task/") + e->d_name;
+        std::string comm;
+        std::getline(std::ifstream(dir + "/comm"), comm);
+        if (comm.rfind("iou-wrk", 0) != 0) continue;
+        std::string stat;
+        std::getline(std::ifstream(dir + "/stat"), stat);
+        size_t paren = stat.rfind(')');
+        if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'S') found = true;
+      }
+      closedir(d);
+      if (found) return;
+      std::this_thread::yield();
+    }
   }
   // Makes sure the splice of StartBlockedSplice has posted (feeding it if it
   // still waits); adds its CQE to `got`.
