@@ -13,7 +13,11 @@
 #ifndef RINGCHECK_HARNESS_PROBE_REGISTRY_H_
 #define RINGCHECK_HARNESS_PROBE_REGISTRY_H_
 
+#include <climits>
+#include <functional>
 #include <vector>
+
+struct io_uring_sqe;
 
 namespace ringcheck {
 
@@ -26,6 +30,16 @@ struct CustomProbe {
 
 // Every registered probe, sorted by id.
 std::vector<CustomProbe> RegisteredProbes();
+
+// For probes: submits one request, prepared by `prep`, on a scratch ring and
+// returns its CQE's res; kProbePending when no CQE came within wait_ms
+// (the kernel took the request and it waits), kProbeNoRing when the ring or
+// the submission failed. A request the kernel refuses at prep, or one that
+// completes inline, has its CQE posted before io_uring_enter returns, so a
+// probe that asks only "refused or taken" passes wait_ms 0 and never waits.
+// What is still pending is cancelled at ring teardown.
+constexpr int kProbePending = INT_MIN, kProbeNoRing = INT_MIN + 1;
+int ProbeResultOf(const std::function<void(io_uring_sqe*)>& prep, int wait_ms);
 
 struct ProbeRegistrar {
   explicit ProbeRegistrar(CustomProbe probe);

@@ -15,37 +15,19 @@
 namespace ringcheck {
 namespace {
 
-// The res of one request, or INT_MIN when it did not complete within a
-// second (still pending: the kernel took it); cancelled at ring teardown.
-int ResultOf(const std::function<void(io_uring_sqe*)>& prep) {
-  io_uring ring;
-  if (io_uring_queue_init(4, &ring, 0) != 0) return -ENOSYS;
-  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-  prep(sqe);
-  sqe->user_data = 1;
-  int res = INT_MIN;
-  if (io_uring_submit(&ring) == 1) {
-    io_uring_cqe* cqe = nullptr;
-    __kernel_timespec ts = {0, 200 * 1000 * 1000};
-    if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts) == 0) res = cqe->res;
-  }
-  io_uring_queue_exit(&ring);
-  return res;
-}
-
 int OnUnixStream(const std::function<void(io_uring_sqe*, int fd)>& prep) {
   SocketPair pair;
   if (ConnectedPair(Transport::kUnixStream, &pair) != 0) return -ENOSYS;
-  return ResultOf([&](io_uring_sqe* sqe) { prep(sqe, pair.a.get()); });
+  return ProbeResultOf([&](io_uring_sqe* sqe) { prep(sqe, pair.a.get()); }, 0);
 }
 
 int SockCmdOnTcp(int cmd_op, int optname) {
   SocketPair pair;
   if (ConnectedPair(Transport::kTcpLoopback, &pair) != 0) return -ENOSYS;
   static int val = 1;
-  return ResultOf([&](io_uring_sqe* sqe) {
+  return ProbeResultOf([&](io_uring_sqe* sqe) {
     io_uring_prep_cmd_sock(sqe, cmd_op, pair.a.get(), SOL_SOCKET, optname, &val, sizeof val);
-  });
+  }, 1000);
 }
 
 }  // namespace
@@ -56,10 +38,10 @@ int SockCmdOnTcp(int cmd_op, int optname) {
 RINGCHECK_PROBE(accept_poll_first, "6.10", "IORING_ACCEPT_POLL_FIRST on ACCEPT") {
   ringcheck::Listener listener;
   if (ringcheck::Listener::Create(ringcheck::Transport::kUnixStream, &listener) != 0) return false;
-  return ringcheck::ResultOf([&](io_uring_sqe* sqe) {
+  return ringcheck::ProbeResultOf([&](io_uring_sqe* sqe) {
            io_uring_prep_accept(sqe, listener.fd(), nullptr, nullptr, SOCK_CLOEXEC);
            sqe->ioprio |= IORING_ACCEPT_POLL_FIRST;
-         }) != -EINVAL;
+         }, 0) != -EINVAL;
 }
 
 // An empty socket: multishot recv with a bundle waits; unknown flags fail
@@ -127,7 +109,7 @@ RINGCHECK_PROBE(recvsend_poll_first, "5.19", "IORING_RECVSEND_POLL_FIRST on SEND
   return ringcheck::OnUnixStream([](io_uring_sqe* sqe, int fd) {
            io_uring_prep_recv(sqe, fd, &byte, 1, 0);
            sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
-         }) == INT_MIN;
+         }) == ringcheck::kProbePending;
 }
 
 // A length on a multishot RECV (a cap per completion): kernels before it
