@@ -23,7 +23,7 @@ std::vector<RingConfig> BuildMatrix() {
   std::vector<RingConfig> m;
   m.push_back(cfg("default", 0));
   RingConfig sqpoll = cfg("sqpoll", IORING_SETUP_SQPOLL);
-  sqpoll.sq_thread_idle = 100;
+  sqpoll.sq_thread_idle = kSqThreadIdleMs;
   m.push_back(sqpoll);
   m.push_back(cfg("iopoll", IORING_SETUP_IOPOLL));
   m.push_back(cfg("hybrid_iopoll", IORING_SETUP_IOPOLL | IORING_SETUP_HYBRID_IOPOLL));

@@ -22,6 +22,12 @@
 
 namespace ringcheck {
 
+// The SQPOLL thread's idle time (sq_thread_idle) of every SQPOLL
+// configuration: short, so an idle thread sleeps soon and does not spin a
+// core through a test's quiet windows (liburing wakes it on the next
+// submit, IORING_SQ_NEED_WAKEUP), and the wake-up path is exercised often.
+constexpr unsigned kSqThreadIdleMs = 10;
+
 const std::vector<RingConfig>& AllRingConfigs();
 const RingConfig& ConfigNamed(const std::string& name);  // aborts if unknown
 

@@ -30,7 +30,7 @@ std::vector<RingConfig> MixedConfigs() {
   RingConfig sqpoll = plain;
   sqpoll.name = "cqe_mixed_sqpoll";
   sqpoll.flags |= IORING_SETUP_SQPOLL;
-  sqpoll.sq_thread_idle = 100;
+  sqpoll.sq_thread_idle = kSqThreadIdleMs;
   return {plain, defer, sqpoll};
 }
 
