@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -42,6 +43,11 @@ class PoolLock {
     if (fd_ >= 0) close(fd_);
   }
   bool ok() const { return fd_ >= 0; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
  private:
   int fd_ = -1;
@@ -49,15 +55,21 @@ class PoolLock {
 
 }  // namespace
 
-long FreeHugePages() {
+namespace {
+
+long MeminfoValue(const std::string& name) {
   std::ifstream meminfo("/proc/meminfo");
   std::string key;
   long value = -1;
   while (meminfo >> key) {
-    if (key == "HugePages_Free:" && meminfo >> value) return value;
+    if (key == name && meminfo >> value) return value;
   }
   return -1;
 }
+
+}  // namespace
+
+long FreeHugePages() { return MeminfoValue("HugePages_Free:"); }
 
 std::unique_ptr<HugePageReservation> HugePageReservation::Ensure(unsigned count,
                                                                  std::string* why_not) {
@@ -72,21 +84,34 @@ std::unique_ptr<HugePageReservation> HugePageReservation::Ensure(unsigned count,
     return nullptr;
   }
   // Always add this reservation's own pages: free pages seen now may be
-  // taken by another test before this one uses them.
+  // taken by another test before this one uses them. Raising the pool first
+  // turns surplus pages into pool pages, and surplus pages are in use: an
+  // earlier ring's page the kernel has not let go of yet (io_ring_exit_work
+  // runs later). So the pool grows by the surplus as well, and the pages
+  // this reservation needs are checked to be free.
   const long pool = ReadLong(kPool);
-  if (pool < 0 || !WriteLong(kPool, pool + count)) {
+  const long surplus = std::max(0L, MeminfoValue("HugePages_Surp:"));
+  if (pool < 0 || !WriteLong(kPool, pool + surplus + count)) {
     *why_not = std::string("cannot add huge pages to ") + kPool + ": " + std::strerror(errno);
     return nullptr;
   }
   const long added = ReadLong(kPool) - pool;  // the kernel may find fewer
-  if (added <= 0) {
+  if (added <= 0 || FreeHugePages() < 1) {
+    if (added > 0) WriteLong(kPool, pool);
     *why_not = "the kernel could not find memory for " + std::to_string(count) + " more huge pages";
     return nullptr;
   }
-  return std::unique_ptr<HugePageReservation>(new HugePageReservation(static_cast<unsigned>(added)));
+  return std::unique_ptr<HugePageReservation>(
+      new HugePageReservation(static_cast<unsigned>(added), lock.release()));
+}
+
+void HugePageReservation::Settle() {
+  if (lock_fd_ >= 0) close(lock_fd_);
+  lock_fd_ = -1;
 }
 
 HugePageReservation::~HugePageReservation() {
+  Settle();
   if (added_ == 0) return;
   PoolLock lock;
   // Pages still in use become surplus and go back to the system when freed.

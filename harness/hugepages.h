@@ -16,16 +16,24 @@ class HugePageReservation {
   // Adds `count` default-size huge pages to the pool for the caller (fewer
   // if the kernel finds less memory). Null (and *why_not) when none can be
   // had: not root, no hugetlbfs support, or no memory for even one.
+  //
+  // The pool's lock stays held until Settle() (or destruction): the caller
+  // maps its pages first. Else another process giving back its own pages
+  // while they are still pinned (a ring's memory is released by the kernel
+  // later, in io_ring_exit_work) shrinks the pool by the free pages, which
+  // are this caller's.
   static std::unique_ptr<HugePageReservation> Ensure(unsigned count, std::string* why_not);
   ~HugePageReservation();  // removes the pages it added
   HugePageReservation(const HugePageReservation&) = delete;
   HugePageReservation& operator=(const HugePageReservation&) = delete;
 
   unsigned added() const { return added_; }
+  void Settle();  // the caller has its pages: others may change the pool
 
  private:
-  explicit HugePageReservation(unsigned added) : added_(added) {}
+  HugePageReservation(unsigned added, int lock_fd) : added_(added), lock_fd_(lock_fd) {}
   unsigned added_;
+  int lock_fd_;
 };
 
 // Free default-size huge pages now (HugePages_Free), -1 if unknown.

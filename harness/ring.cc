@@ -52,6 +52,7 @@ int Ring::Create(const RingConfig& config, std::unique_ptr<Ring>* out, bool keep
       r->hugepages_ = HugePageReservation::Ensure(1, &why_not);
     }
     ret = io_uring_queue_init_params(config.entries, &r->ring_, &r->params_);
+    if (r->hugepages_) r->hugepages_->Settle();  // the ring has its page now
   }
   if (ret < 0) return ret;
   r->initialized_ = true;
