@@ -43,6 +43,9 @@ void MakeDirs(const std::string& path) {
 }  // namespace
 
 std::string DefaultResultsPath(const std::string& binary) {
+  if (const char* file = std::getenv("RINGCHECK_RESULTS_FILE")) {
+    if (*file != '\0') return file;
+  }
   if (const char* dir = std::getenv("RINGCHECK_RESULTS_DIR")) {
     return std::string(dir) + "/suites/" + binary + ".jsonl";
   }

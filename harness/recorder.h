@@ -68,7 +68,8 @@ class Recorder : public ::testing::EmptyTestEventListener {
   std::vector<Verdict> verdicts_;
 };
 
-// The results file a binary writes: $RINGCHECK_RESULTS_DIR/suites/<binary>.jsonl,
+// The results file a binary writes: $RINGCHECK_RESULTS_FILE (the runner's
+// file for one part of a binary), else $RINGCHECK_RESULTS_DIR/suites/<binary>.jsonl,
 // else $TEST_UNDECLARED_OUTPUTS_DIR/<binary>.jsonl under `bazel test`, else "".
 std::string DefaultResultsPath(const std::string& binary);
 

@@ -34,8 +34,10 @@ capability snapshot, kernel health, and report.json / report.md.
 
 --suite NAME (repeatable, e.g. --suite nop_test) runs only those suite
 binaries; --filter passes a GoogleTest filter to every binary.
-Suite binaries run N at a time (default 4: their tests mostly wait on the
-kernel, not on a core); a suite tagged run_alone runs with nothing beside it.
+N test processes run at once (default 8: tests mostly wait on the kernel,
+not on a core); a suite binary of more than 50 tests runs as several
+processes of at most 50 tests each, so no one binary decides the run's
+length. A suite tagged run_alone runs with nothing beside it.
 An existing DIR is kept: it is renamed to DIR.<its time> first.
 
 Exit status: 0 nothing FAILed, XPASSed or ERRORed, 1 something did, 2 could
@@ -43,7 +45,7 @@ not run (io_uring unavailable, build failure, unwritable output), 64 bad usage.
 EOF
 }
 
-out="" jobs=4 filter="*" only=()
+out="" jobs=8 filter="*" only=()
 while (($# > 0)); do
   case "$1" in
     --out)

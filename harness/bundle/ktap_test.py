@@ -112,8 +112,10 @@ class SpecExamples(unittest.TestCase):
 
 
 SUITE = """#!/bin/sh
-# A fake suite binary: writes recorder lines as harness/recorder.cc does.
-out="$RINGCHECK_RESULTS_DIR/suites/${0##*/}.jsonl"
+# A fake suite binary: writes recorder lines where harness/recorder.cc
+# does, and cannot list its tests (so the runner runs it whole, by filter).
+[ "$1" = --gtest_list_tests ] && exit 1
+out="${RINGCHECK_RESULTS_FILE:-$RINGCHECK_RESULTS_DIR/suites/${0##*/}.jsonl}"
 filter="$1"
 emit() { printf '%s\\n' "$1" >>"$out"; }
 """

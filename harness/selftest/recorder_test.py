@@ -9,8 +9,8 @@ import sys
 import tempfile
 import unittest
 
-FIXTURE, EXPECTATIONS, REPORT, RESULTS = sys.argv[1:5]
-del sys.argv[1:5]
+FIXTURE, EXPECTATIONS, REPORT, RESULTS, RUNNER = sys.argv[1:6]
+del sys.argv[1:6]
 
 
 def run_fixture(results_dir, expectations=True, crash=False, extra=(), env=None):
@@ -119,6 +119,68 @@ class RecorderTest(unittest.TestCase):
             self.assertEqual(proc.returncode, 3)
             self.assertEqual(len(proc.stderr.strip().splitlines()), 1)
             self.assertFalse(os.path.exists(os.path.join(d, "report.json")))
+
+
+class RunnerTest(unittest.TestCase):
+    """harness/runner.cc: a binary cut into parts, joined back, called back."""
+
+    def run_runner(self, d, split, crash=False):
+        hook = os.path.join(d, "hook.sh")
+        with open(hook, "w") as f:
+            f.write('#!/bin/sh\necho "$@" >>"$(dirname "$0")/events"\n')
+        os.chmod(hook, 0o755)
+        env = dict(os.environ)
+        for k in ("TEST_UNDECLARED_OUTPUTS_DIR", "XML_OUTPUT_FILE", "RINGCHECK_RESULTS_DIR"):
+            env.pop(k, None)
+        if crash:
+            env["RINGCHECK_SELFTEST_CRASH"] = "1"
+        results = os.path.join(d, "results")
+        rc = subprocess.run([RUNNER, "--results", results, "--expectations", EXPECTATIONS, "--split", str(split),
+                             "--jobs", "3", "--on-event", hook, "--quiet", FIXTURE + "@//harness/selftest:fixture"],
+                            env=env, capture_output=True, text=True).returncode
+        with open(os.path.join(d, "events")) as f:
+            events = [l.split() for l in f.read().splitlines()]
+        with open(os.path.join(results, "binaries.jsonl")) as f:
+            attempts = [json.loads(l) for l in f]
+        with open(os.path.join(results, "suites", "fixture.jsonl")) as f:
+            lines = [json.loads(l) for l in f]
+        return rc, results, events, attempts, lines
+
+    def test_parts_are_joined_into_one_file_with_every_test_once(self):
+        with tempfile.TemporaryDirectory() as d:
+            rc, results, events, attempts, lines = self.run_runner(d, split=2)
+            ends = [e["test"] for e in lines if e["event"] == "end"]
+            self.assertEqual(len(ends), 6)
+            self.assertEqual(len(set(ends)), 6, ends)
+            self.assertEqual(sorted({a["part"] for a in attempts}), ["1/3", "2/3", "3/3"])
+            self.assertEqual(sum(1 for e in lines if e["event"] == "program_start"), 3)
+            self.assertEqual(events[0], ["run", "fixture", "0"])
+            self.assertEqual(events[-1][:2], ["done", "fixture"])
+            self.assertEqual(len(events), 2, events)
+            self.assertEqual(rc, 1)  # ListedButPasses is an XPASS
+            self.assertEqual(events[-1][2], "1")
+            self.assertFalse(os.path.exists(os.path.join(results, "parts")))
+            self.assertTrue(os.path.exists(os.path.join(results, "logs", "fixture.log")))
+
+    def test_a_crashed_part_is_started_again_past_the_test_that_killed_it(self):
+        with tempfile.TemporaryDirectory() as d:
+            rc, results, events, attempts, lines = self.run_runner(d, split=4, crash=True)
+            started = [e["test"] for e in lines if e["event"] == "start"]
+            ended = [e["test"] for e in lines if e["event"] == "end"]
+            self.assertEqual(started.count("SelfTest.CrashesOnRequest"), 1)
+            self.assertNotIn("SelfTest.CrashesOnRequest", ended)
+            self.assertEqual(len(ended), 5)
+            crashed = [a for a in attempts if a["exit_code"] > 1]
+            self.assertEqual(len(crashed), 1, attempts)
+            self.assertEqual(crashed[0]["attempt"], 0)
+            self.assertEqual(events[-1][:2], ["done", "fixture"])
+            self.assertGreater(int(events[-1][2]), 1)  # the crash, worse than the XPASS
+
+    def test_split_zero_runs_the_binary_whole(self):
+        with tempfile.TemporaryDirectory() as d:
+            _, _, _, attempts, lines = self.run_runner(d, split=0)
+            self.assertEqual([a["part"] for a in attempts], ["1/1"])
+            self.assertEqual(len([e for e in lines if e["event"] == "end"]), 6)
 
 
 if __name__ == "__main__":
