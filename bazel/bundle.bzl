@@ -12,7 +12,7 @@ def ringcheck_bundle(name, suites, probe, runner, expectations, spec, **kwargs):
     for label in suites:
         twin = label + "_guest"
         srcs.append(twin)
-        suite_args.append("--suite %s %s - $(location %s)" % (label.split(":")[-1], label, twin))
+        suite_args.append("--suite %s %s $(location %s)" % (label.split(":")[-1], label, twin))
     native.genrule(
         name = name,
         srcs = srcs,

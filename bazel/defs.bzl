@@ -45,6 +45,11 @@ def conformance_test(name, srcs, deps = [], data = [], size = "small", tags = []
         "@gtest",
         "@liburing",
     ]
+    # A suite tagged run_alone says so itself when listed (harness/main.cc),
+    # so the runner keeps everything else off the machine while it runs,
+    # on the host, in guests and in the bundle alike.
+    if "run_alone" in tags:
+        all_deps = all_deps + ["//harness:run_alone"]
     # What //suites:rule_coverage_test reads: the sources citing rules and the
     # package's list of rules it cannot show.
     native.filegroup(

@@ -11,7 +11,15 @@
 #include "harness/capabilities.h"
 #include "harness/errno_names.h"
 #include "harness/expectations.h"
+#include "harness/main.h"
 #include "harness/recorder.h"
+
+namespace ringcheck {
+namespace {
+bool run_alone = false;
+}  // namespace
+void MarkRunAlone() { run_alone = true; }
+}  // namespace ringcheck
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
@@ -39,6 +47,7 @@ int main(int argc, char** argv) {
 
   // Listing the tests (the runner plans its parts from it) needs no
   // capability snapshot; measuring one is most of a guest binary's start.
+  if (GTEST_FLAG_GET(list_tests) && ringcheck::run_alone) std::printf("%s\n", ringcheck::kRunAloneLine);
   if (!GTEST_FLAG_GET(list_tests) && !ringcheck::Caps().usable()) {
     std::fprintf(stderr, "ringcheck: io_uring cannot be used on this kernel (%s); "
                  "every test will SKIP\n",

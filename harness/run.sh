@@ -98,8 +98,6 @@ if ((${#only[@]} > 0)); then
   done
   labels=("${chosen[@]}")
 fi
-# Suites tagged "run_alone" run with no other suite beside them.
-mapfile -t alone_labels < <(bazel query --noshow_progress 'attr(tags, "run_alone", tests(//suites/...))' 2>/dev/null | sort)
 
 # Work in a fresh directory beside the destination; move it into place at the end.
 parent=$(dirname "$out")
@@ -145,15 +143,11 @@ suites=()
 for label in "${labels[@]}"; do
   suites+=("$bin_dir/$(sed -e 's|^//||' -e 's|:|/|' <<<"$label")@$label")
 done
-alone=()
-for label in "${alone_labels[@]}"; do
-  alone+=(--alone "${label##*:}")
-done
 # The runner restarts a binary past a test that crashed it; its exit status
 # is the report's to judge, so it is not checked here beyond "could run".
 runner_rc=0
 "$bin_dir/harness/runner" --results "$work" --expectations "$ROOT/expectations" \
-  --timeout "$BINARY_TIMEOUT" --jobs "$jobs" --filter "$filter" --quiet "${alone[@]}" "${suites[@]}" || runner_rc=$?
+  --timeout "$BINARY_TIMEOUT" --jobs "$jobs" --filter "$filter" --quiet "${suites[@]}" || runner_rc=$?
 ((runner_rc <= 1)) || die $EXIT_CANNOT_RUN "the suite runner could not run (exit $runner_rc)"
 
 duration_ms=$((($(date +%s%N) - start_ns) / 1000000))

@@ -53,6 +53,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/main.h"
+
 namespace {
 
 constexpr int kExitOk = 0, kExitFailed = 1, kExitCannotRun = 2, kExitUsage = 64;
@@ -74,6 +76,7 @@ struct Suite {
   size_t tests = 0;  // listed; 0 when the binary could not list them
   size_t parts_left = 0;
   bool announced = false;
+  bool alone = false;  // --alone, or the binary said so when listed
   int last_exit = 0;   // the worst final status of its parts
   int crash_exit = 0;  // the status of the last attempt that died in a test
 };
@@ -277,8 +280,9 @@ bool Capture(const std::string& path, const std::vector<std::string>& args, int 
 // The full names of the tests a suite binary runs under `filter`, from
 // GoogleTest's --gtest_list_tests ("Suite." lines, then "  Test" lines, each
 // maybe followed by "  # GetParam() = ..."); false when it cannot list.
+// A binary that must run alone says so on a line of its own (harness/main.h).
 bool ListTests(const std::string& path, const std::string& filter, int timeout_s,
-               std::vector<std::string>* tests) {
+               std::vector<std::string>* tests, bool* alone) {
   std::string text;
   if (!Capture(path, {"--gtest_list_tests", "--gtest_filter=" + filter}, timeout_s, &text)) return false;
   std::string suite;
@@ -288,7 +292,9 @@ bool ListTests(const std::string& path, const std::string& filter, int timeout_s
     if (nl == std::string::npos) nl = text.size();
     const std::string line = text.substr(start, nl - start);
     start = nl + 1;
-    if (line.rfind("  ", 0) == 0) {
+    if (line == ringcheck::kRunAloneLine) {
+      *alone = true;
+    } else if (line.rfind("  ", 0) == 0) {
       const std::string name = line.substr(2, line.find(' ', 2) == std::string::npos ? std::string::npos
                                                                                       : line.find(' ', 2) - 2);
       if (suite.empty() || name.empty()) return false;
@@ -305,7 +311,7 @@ bool ListTests(const std::string& path, const std::string& filter, int timeout_s
 // round-robin so that neighbouring tests (often alike in length) spread.
 void PlanParts(Suite* s, const Options& o, std::vector<std::unique_ptr<Part>>* owner) {
   std::vector<std::string> tests;
-  const bool listed = ListTests(s->path, o.filter, o.timeout_s, &tests) && !tests.empty();
+  const bool listed = ListTests(s->path, o.filter, o.timeout_s, &tests, &s->alone) && !tests.empty();
   s->tests = listed ? tests.size() : 0;
   size_t count = 1;
   if (listed && o.split > 0) count = (tests.size() + static_cast<size_t>(o.split) - 1) / static_cast<size_t>(o.split);
@@ -658,7 +664,7 @@ int main(int argc, char** argv) {
 
   std::vector<Running> running;
   size_t done = 0;
-  auto is_alone = [&](const Part* p) { return o.alone.count(p->suite->name) > 0; };
+  auto is_alone = [&](const Part* p) { return p->suite->alone || o.alone.count(p->suite->name) > 0; };
   while (!queue.empty() || !running.empty()) {
     // Start what may start: nothing beside a part of a binary that runs alone.
     while (!queue.empty() && static_cast<int>(running.size()) < o.jobs) {

@@ -15,7 +15,8 @@
 #                        it and its providers must be the target's own
 #   tests/<name>.list    every test of a dynamic twin, so it can SKIP each one by
 #                        name where libibverbs is missing
-#   suites.txt           name, Bazel label, "alone" or "-" per suite
+#   suites.txt           name and Bazel label per suite (a suite that must run
+#                        alone says so itself when the runner lists it)
 #   expectations/ spec/ VERSION
 set -euo pipefail
 
@@ -77,11 +78,11 @@ test_list() {
 }
 
 # pack OUT VERSION COMMIT --probe FILE --runner FILE [--expectations FILE]...
-#      [--spec FILE]... [--suite NAME LABEL ALONE|- FILE]...
+#      [--spec FILE]... [--suite NAME LABEL FILE]...
 # Stages the bundle from built files and writes OUT (a .tar.gz) atomically.
 # //harness:bundle calls this directly; --out builds first, then calls it.
 pack() {
-  local out=$1 ver=$2 commit=$3 probe="" runner="" name label alone file
+  local out=$1 ver=$2 commit=$3 probe="" runner="" name label file
   shift 3
   local work top dir
   work=$(mktemp -d "${TMPDIR:-/tmp}/ringcheck-bundle.XXXXXX")
@@ -96,9 +97,9 @@ pack() {
       --expectations) cp "$2" "$dir/expectations/" && shift 2 ;;
       --spec) cp "$2" "$dir/spec/" && shift 2 ;;
       --suite)
-        (($# >= 5)) || die $EXIT_USAGE "--suite needs NAME LABEL ALONE FILE"
-        name=$2 label=$3 alone=$4 file=$5
-        shift 5
+        (($# >= 4)) || die $EXIT_USAGE "--suite needs NAME LABEL FILE"
+        name=$2 label=$3 file=$4
+        shift 4
         if ldd "$file" >/dev/null 2>&1; then
           mkdir -p "$dir/libexec" "$dir/tests"
           install -m 0755 "$file" "$dir/libexec/$name"
@@ -109,7 +110,7 @@ pack() {
         else
           install -m 0755 "$file" "$dir/suites/$name"
         fi
-        echo "$name $label $alone" >>"$dir/suites.txt"
+        echo "$name $label" >>"$dir/suites.txt"
         ;;
       *) die $EXIT_USAGE "pack: unknown argument '$1'" ;;
     esac
@@ -161,7 +162,6 @@ ver=$(version)
 say "building the static suites"
 mapfile -t labels < <(bazel query --noshow_progress 'attr(tags, "conformance", tests(//suites/...))' 2>/dev/null | sort)
 ((${#labels[@]} > 0)) || die $EXIT_CANNOT_RUN "no conformance suites found under //suites"
-mapfile -t alone_labels < <(bazel query --noshow_progress 'attr(tags, "run_alone", tests(//suites/...))' 2>/dev/null | sort)
 targets=(//harness:probe_guest //harness:runner_guest)
 for label in "${labels[@]}"; do targets+=("${label}_guest"); done
 log=$(mktemp "${TMPDIR:-/tmp}/ringcheck-bundle.XXXXXX.log")
@@ -174,10 +174,8 @@ bin_dir=$(bazel info bazel-bin 2>/dev/null)
 
 args=()
 for label in "${labels[@]}"; do
-  alone=-
-  for a in "${alone_labels[@]}"; do [[ $a == "$label" ]] && alone=alone; done
   path="$bin_dir/$(sed -e 's|^//||' -e 's|:|/|' <<<"$label")_guest"
-  args+=(--suite "$(basename "${path%_guest}")" "$label" "$alone" "$path")
+  args+=(--suite "$(basename "${path%_guest}")" "$label" "$path")
 done
 for f in "$ROOT"/expectations/*.txt; do args+=(--expectations "$f"); done
 for f in "$ROOT"/spec/*.md; do args+=(--spec "$f"); done

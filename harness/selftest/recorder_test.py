@@ -9,8 +9,8 @@ import sys
 import tempfile
 import unittest
 
-FIXTURE, EXPECTATIONS, REPORT, RESULTS, RUNNER = sys.argv[1:6]
-del sys.argv[1:6]
+FIXTURE, EXPECTATIONS, REPORT, RESULTS, RUNNER, FIXTURE_ALONE = sys.argv[1:7]
+del sys.argv[1:7]
 
 
 def run_fixture(results_dir, expectations=True, crash=False, extra=(), env=None):
@@ -124,7 +124,7 @@ class RecorderTest(unittest.TestCase):
 class RunnerTest(unittest.TestCase):
     """harness/runner.cc: a binary cut into parts, joined back, called back."""
 
-    def run_runner(self, d, split, crash=False):
+    def run_runner(self, d, split, crash=False, suites=(FIXTURE,)):
         hook = os.path.join(d, "hook.sh")
         with open(hook, "w") as f:
             f.write('#!/bin/sh\necho "$@" >>"$(dirname "$0")/events"\n')
@@ -136,7 +136,7 @@ class RunnerTest(unittest.TestCase):
             env["RINGCHECK_SELFTEST_CRASH"] = "1"
         results = os.path.join(d, "results")
         rc = subprocess.run([RUNNER, "--results", results, "--expectations", EXPECTATIONS, "--split", str(split),
-                             "--jobs", "3", "--on-event", hook, "--quiet", FIXTURE + "@//harness/selftest:fixture"],
+                             "--jobs", "3", "--on-event", hook, "--quiet", *suites],
                             env=env, capture_output=True, text=True).returncode
         with open(os.path.join(d, "events")) as f:
             events = [l.split() for l in f.read().splitlines()]
@@ -175,6 +175,19 @@ class RunnerTest(unittest.TestCase):
             self.assertEqual(crashed[0]["attempt"], 0)
             self.assertEqual(events[-1][:2], ["done", "fixture"])
             self.assertGreater(int(events[-1][2]), 1)  # the crash, worse than the XPASS
+
+    def test_a_binary_that_must_run_alone_has_nothing_beside_it(self):
+        listed = subprocess.run([FIXTURE_ALONE, "--gtest_list_tests"], capture_output=True, text=True).stdout
+        self.assertEqual(listed.splitlines()[0], "# ringcheck: run_alone")
+        with tempfile.TemporaryDirectory() as d:
+            _, _, events, _, _ = self.run_runner(d, split=2, suites=(FIXTURE, FIXTURE_ALONE))
+            # Each binary's events stand together: the alone one neither
+            # starts while the other runs nor lets it start.
+            names = [e[1] for e in events]
+            self.assertEqual(len(names), 4, events)
+            self.assertEqual(names[0], names[1], events)
+            self.assertEqual(names[2], names[3], events)
+            self.assertEqual(sorted({names[0], names[2]}), ["fixture", "fixture_alone"])
 
     def test_split_zero_runs_the_binary_whole(self):
         with tempfile.TemporaryDirectory() as d:
