@@ -149,7 +149,9 @@ def run_guest(args, work):
     timings = {"booted_s": None, "tests_s": 0.0, "end_s": None}
     deadline = start + args.boot_timeout
     total = len(args.suites)
-    status, running_since, count = None, None, 0
+    # Several binaries run at once (the guest's runner has --jobs): the time
+    # spent in tests is the time at least one of them ran.
+    status, running, busy_since, count = None, set(), None, 0
     while True:
         exited = qemu.poll() is not None
         for m in stream.poll():
@@ -160,13 +162,17 @@ def run_guest(args, work):
                 progress(args, f"booted Linux {m[2] if len(m) > 2 else '?'} in {now - start:.1f} s")
             elif event == "RUN" and len(m) > 2 and m[2] == "0":
                 count += 1
-                running_since = now
+                if not running:
+                    busy_since = now
+                running.add(m[1])
                 progress(args, f"running {m[1]} ({count}/{total})")
             elif event == "RUN":
                 progress(args, f"restarting {m[1]} past a crashed test (attempt {m[2]})")
-            elif event == "DONE" and running_since is not None:
-                timings["tests_s"] += now - running_since
-                running_since = None
+            elif event == "DONE" and m[1:2] and m[1] in running:
+                running.discard(m[1])
+                if not running and busy_since is not None:
+                    timings["tests_s"] += now - busy_since
+                    busy_since = None
             elif event == "RDMA":
                 progress(args, "soft-RoCE device ready" if m[1:2] == ["0"] else "no soft-RoCE device (see logs/rdma.log)")
             elif event == "END":
@@ -208,10 +214,13 @@ def progress(args, text):
 def describe(status, args, qemu_rc, qemu_out, excerpt, stream):
     if status == "ok":
         return ""
-    running = None
+    running = []
     for m in stream.marks:
-        running = m[1] if m[0] == "RUN" else (None if m[0] == "DONE" else running)
-    during = f" while {running} ran" if running else (" before userspace" if not stream.has("BOOTED") else "")
+        if m[0] == "RUN" and len(m) > 1 and m[1] not in running:
+            running.append(m[1])
+        elif m[0] == "DONE" and len(m) > 1 and m[1] in running:
+            running.remove(m[1])
+    during = f" while {', '.join(running)} ran" if running else (" before userspace" if not stream.has("BOOTED") else "")
     if status == "panic":
         line = next((l for l in excerpt if PANIC.search(l)), "")
         line = re.sub(r"^\[\s*[0-9.]+\]\s*", "", line.strip())

@@ -8,11 +8,42 @@
 #   @@RINGCHECK <EVENT> <args>          progress (BOOTED, RUN, DONE, END, ...)
 #   @@RINGCHECK FILE <path> <bytes>     then the file, gzip + base64, then
 #   @@RINGCHECK EOF <path>
-# Kernel command line: ringcheck.timeout=<s per binary>, ringcheck.mode=ping
+# Kernel command line: ringcheck.timeout=<s per binary>, ringcheck.jobs=<test
+# processes at once, default 4>, ringcheck.mode=ping
 # (only say BOOTED and power off: the host's accelerator check), and for
 # testing the runner itself ringcheck.mode=panic (crash the kernel through
 # sysrq) or ringcheck.mode=hang (go silent).
 # shellcheck shell=dash
+
+DATA=/dev/ttyS1
+R=/tmp/results
+
+mark() { echo "@@RINGCHECK $*" >"$DATA"; }
+
+send() {  # send PATH (relative to $R)
+  [ -f "$R/$1" ] || return 0
+  {
+    echo "@@RINGCHECK FILE $1 $(wc -c <"$R/$1")"
+    gzip -c "$R/$1" | base64
+    echo "@@RINGCHECK EOF $1"
+  } >"$DATA"
+}
+
+# Called again by the runner (--on-event /init), one call at a time, when a
+# suite binary starts ("run NAME ATTEMPT") and when its results are joined
+# ("done NAME EXIT"): a binary's results go to the host as soon as it is
+# done, so a guest that dies later loses none of them.
+if [ "$$" != 1 ]; then
+  case "$1" in
+    run) mark RUN "$2" "$3" ;;
+    done)
+      send "suites/$2.jsonl"
+      send "logs/$2.log"
+      mark DONE "$2" "$3"
+      ;;
+  esac
+  exit 0
+fi
 
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp
 /bin/busybox --install -s
@@ -22,10 +53,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
 
-DATA=/dev/ttyS1
 stty -F "$DATA" raw -echo 2>/dev/null
-
-mark() { echo "@@RINGCHECK $*" >"$DATA"; }
 
 param() {
   read -r cmdline </proc/cmdline
@@ -41,22 +69,14 @@ case "$(param mode)" in
   hang) exec sleep 100000 ;;
 esac
 
-R=/tmp/results
 mkdir -p "$R/suites" "$R/logs"
 TIMEOUT=$(param timeout)
 TIMEOUT=${TIMEOUT:-300}
+JOBS=$(param jobs)
+JOBS=${JOBS:-4}
 export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
 export RINGCHECK_RESULTS_DIR="$R" RINGCHECK_EXPECTATIONS=/ringcheck/expectations
 export RINGCHECK_GUEST=1  # tests that change global sysctls run only here
-
-send() {  # send PATH (relative to $R)
-  [ -f "$R/$1" ] || return 0
-  {
-    echo "@@RINGCHECK FILE $1 $(wc -c <"$R/$1")"
-    gzip -c "$R/$1" | base64
-    echo "@@RINGCHECK EOF $1"
-  } >"$DATA"
-}
 
 # Soft-RoCE: load rdma_rxe and its dependencies (shipped by the host in
 # /lib/modules/ringcheck when the kernel has them) and put an rxe device on a
@@ -94,19 +114,6 @@ setup_rdma() {
   echo "rdma: devices$devices"
 }
 
-run_binary() {  # run_binary NAME LABEL
-  name=$1 label=$2
-  mark RUN "$name" 0
-  # The runner (harness/runner.cc, as on the host) gives the binary its
-  # timeout and restarts it past a test that crashed it.
-  rc=0
-  /ringcheck/runner --results "$R" --expectations /ringcheck/expectations --timeout "$TIMEOUT" \
-    --quiet "/ringcheck/suites/$name@$label" || rc=$?
-  send "suites/$name.jsonl"
-  send "logs/$name.log"
-  mark DONE "$name" "$rc"
-}
-
 main() {
   cat /proc/sys/kernel/tainted >"$R/taint-before"
   ip link set lo up  # suites use TCP and UDP over loopback
@@ -116,9 +123,16 @@ main() {
   setup_rdma >"$R/logs/rdma.log" 2>&1
   mark RDMA "$?"
   send logs/rdma.log
+  # The runner (harness/runner.cc, as on the host) gives each binary its
+  # timeout, restarts it past a test that crashed it, runs JOBS test
+  # processes at once (a big binary in parts), and calls this script back
+  # as each binary starts and ends.
+  set --
   while read -r name label; do
-    [ -n "$name" ] && run_binary "$name" "$label"
+    [ -n "$name" ] && set -- "$@" "/ringcheck/suites/$name@$label"
   done </ringcheck/suites.txt
+  /ringcheck/runner --results "$R" --expectations /ringcheck/expectations --timeout "$TIMEOUT" \
+    --jobs "$JOBS" --on-event /init --quiet "$@"
   send binaries.jsonl
   cat /proc/sys/kernel/tainted >"$R/taint-after"
   dmesg >"$R/kernel.log"
