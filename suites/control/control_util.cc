@@ -241,20 +241,33 @@ bool Kid::WaitExitedNoReap() {
 }
 
 int RunChildScenario(const std::function<int()>& body) {
+  int done[2];
+  if (pipe2(done, O_CLOEXEC) != 0) return -errno;
   fflush(nullptr);
   pid_t pid = fork();
   if (pid < 0) return -errno;
-  if (pid == 0) _exit(body());
-  const auto deadline = std::chrono::steady_clock::now() + kOwed;
-  while (std::chrono::steady_clock::now() < deadline) {
+  if (pid == 0) {
+    close(done[0]);
+    const int code = body();
+    const char byte = 1;
+    (void)!write(done[1], &byte, 1);  // the scenario is over: now the exit
+    _exit(code);
+  }
+  close(done[1]);
+  // The scenario, bounded by kOwed; then the exit, bounded by kExited.
+  pollfd over = {done[0], POLLIN, 0};
+  const bool ended = poll(&over, 1, static_cast<int>(std::chrono::milliseconds(kOwed).count())) == 1;
+  close(done[0]);
+  const auto deadline = std::chrono::steady_clock::now() + kExited;
+  do {
     int status = 0;
     pid_t got = waitpid(pid, &status, WNOHANG);
     if (got == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     pollfd none = {-1, 0, 0};
     poll(&none, 0, 5);
-  }
+  } while (std::chrono::steady_clock::now() < deadline);
   kill(pid, SIGKILL);
-  return kChildHung;
+  return ended ? kChildHung : kChildScenarioHung;
 }
 
 ::testing::AssertionResult ControlTest::Quiet() {

@@ -131,10 +131,14 @@ class Kid {
   UniqueFd release_;
 };
 
-// Forks; the child runs `body` and _exits with its value. Returns that exit
-// code, or kChildHung when the child has not finished exiting within kOwed
-// (it is then left alone: a task stuck in exit cannot be killed or reaped).
-constexpr int kChildHung = 1000;
+// Forks; the child runs `body` (given kOwed) and _exits with its value.
+// Returns that exit code, kChildScenarioHung when the scenario did not end
+// within kOwed, or kChildHung when the child has not finished exiting
+// kExited after its scenario ended (it is then left alone: a task stuck in
+// exit cannot be killed or reaped). A healthy exit, ring teardown included,
+// takes milliseconds.
+constexpr int kChildHung = 1000, kChildScenarioHung = 1001;
+constexpr auto kExited = std::chrono::seconds(3);
 int RunChildScenario(const std::function<int()>& body);
 
 // Fixture over DeliveryConfigs().
