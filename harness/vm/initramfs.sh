@@ -20,12 +20,15 @@
 # bazel/guest_inputs.bzl) is a tarball of unpacked Debian packages, and every
 # shared library, the dynamic loader, the rxe provider and the rdma tool are
 # taken from it (each library found by the binary's NEEDED entries and
-# interpreter in the sysroot, with its chain of symlinks); --busybox is
-# @guest_userland//:busybox.
+# interpreter in the sysroot (sysroot.sh), with its chain of symlinks);
+# --busybox is @guest_userland//:busybox.
 #
 # Archives are uncompressed newc: the guest skips decompression, which costs
 # more under TCG than reading a larger file costs the host.
 set -euo pipefail
+
+# shellcheck source=harness/vm/sysroot.sh
+source "$(dirname "${BASH_SOURCE[0]}")/sysroot.sh"
 
 die() {
   printf 'initramfs: %s\n' "$*" >&2
@@ -41,30 +44,6 @@ pack() {  # pack OUT: the staging tree as a newc archive, written atomically
   (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out.tmp.$$" ||
     die "cpio failed for $out"
   mv "$out.tmp.$$" "$out"
-}
-
-# sysroot_real PATH: the file PATH (a path inside the image) is in the
-# sysroot, its symlinks followed inside the sysroot (they may be absolute).
-sysroot_real() {
-  local path=$1 target n=0
-  while [[ -L $sysroot$path ]] && ((n++ < 40)); do
-    target=$(readlink "$sysroot$path")
-    [[ $target == /* ]] || target=$(dirname "$path")/$target
-    path=$target
-  done
-  printf '%s' "$path"
-}
-
-# sysroot_lib NAME: where the loader finds library NAME in the image.
-sysroot_lib() {
-  local d
-  for d in /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib64 /usr/lib64 /lib /usr/lib; do
-    if [[ -e $sysroot$d/$1 || -L $sysroot$d/$1 ]]; then
-      printf '%s' "$d/$1"
-      return 0
-    fi
-  done
-  return 1
 }
 
 # copy_from_sysroot PATH: PATH of the sysroot at the same place in the tree,
@@ -84,33 +63,6 @@ copy_from_sysroot() {
   [[ -e $stage$path ]] || cp "$sysroot$path" "$stage$path"
 }
 
-# sysroot_closure FILE: the interpreter and every library FILE needs, found
-# in the sysroot by NEEDED entries (transitively), as paths in the image.
-sysroot_closure() {
-  local file=$1 f name p interp
-  local -a queue=("$file")
-  local -A seen=()
-  interp=$(readelf -l "$file" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
-  [[ -z $interp ]] || printf '%s\n' "$interp"
-  while ((${#queue[@]} > 0)); do
-    f=${queue[0]}
-    queue=("${queue[@]:1}")
-    for name in $(readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
-      [[ -z ${seen[$name]:-} ]] || continue
-      seen[$name]=1
-      p=$(sysroot_lib "$name") || die "$name (needed by ${f##*/}) is not in the guest sysroot"
-      printf '%s\n' "$p"
-      queue+=("$sysroot$(sysroot_real "$p")")
-    done
-  done
-}
-
-# is_dynamic FILE: FILE is an ELF executable with a program interpreter
-# (read, never run: the host's loader has no say in what the guest gets).
-is_dynamic() {
-  [[ $(readelf -l "$1" 2>/dev/null) == *"Requesting program interpreter"* ]]
-}
-
 # copy_with_libs FILE DEST: FILE at DEST in the tree, and if it is dynamically
 # linked, its shared libraries and loader from the sysroot at their own paths.
 copy_with_libs() {
@@ -118,7 +70,7 @@ copy_with_libs() {
   mkdir -p "$stage/$(dirname "$dest")"
   cp -L "$file" "$stage/$dest"
   chmod 0755 "$stage/$dest"
-  closure=$(sysroot_closure "$file") || exit 2  # it said which library is missing
+  closure=$(sysroot_closure "$file") || die "cannot take the libraries of ${file##*/} from the guest sysroot"
   while read -r lib; do
     [[ -z $lib ]] || copy_from_sysroot "$lib"
   done <<<"$closure"
