@@ -12,9 +12,13 @@ and packed into one tarball with their symlinks as they are:
 
 harness/vm/initramfs.sh takes the dynamic loader, libc, libstdc++,
 libibverbs and libnl, the rxe provider and iproute2's rdma tool from the
-sysroot, never from the machine's /usr; //harness/vm:initramfs_inputs_test
-checks that every file of the initramfs is one of these inputs or a built
-target.
+sysroot (harness/vm/sysroot.sh), never from the machine's /usr; its image,
+//harness/vm:base_initramfs, is what both the Bazel guest tests and
+./ringcheck vm boot. harness/bundle/bundle.sh takes the bundle's runtime
+(lib/) from the same sysroot. //harness/vm:initramfs_inputs_test and
+//harness/bundle:bundle_inputs_test check that every file of the initramfs,
+of what ./ringcheck vm boots and of the bundle is one of these inputs, a
+built target or a module of the kernel package.
 """
 
 def _guest_userland_impl(ctx):

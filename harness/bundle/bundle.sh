@@ -22,6 +22,9 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# The runtime of a dynamic suite comes from the guest userland sysroot.
+# shellcheck source=harness/vm/sysroot.sh
+source "$ROOT/harness/vm/sysroot.sh"
 readonly EXIT_OK=0 EXIT_CANNOT_RUN=2 EXIT_USAGE=64
 
 say() { printf 'ringcheck bundle: %s\n' "$*" >&2; }
@@ -59,33 +62,41 @@ version() {
 # copy_runtime BINARY LIBDIR: the shared libraries BINARY needs, but not
 # libibverbs, its providers or the libraries only it pulls in (libnl): those
 # belong to the target. The dynamic loader comes too, under its own name.
+# Every one from the guest userland sysroot (@guest_userland, Debian
+# packages: harness/vm/sysroot.sh), never from this machine's /usr.
 copy_runtime() {
-  local bin=$1 lib=$2 path
+  local bin=$1 lib=$2 closure path
   mkdir -p "$lib"
+  closure=$(sysroot_closure "$bin") || die $EXIT_CANNOT_RUN "cannot take the runtime of ${bin##*/} from the guest sysroot"
   while read -r path; do
     case ${path##*/} in
-      libibverbs* | libnl-* | librdmacm* | libmlx* | librxe* | linux-vdso*) continue ;;
+      "" | libibverbs* | libnl-* | librdmacm* | libmlx* | librxe*) continue ;;
     esac
-    cp -L "$path" "$lib/${path##*/}"
-  done < <(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
+    cp -L "$sysroot$(sysroot_real "$path")" "$lib/${path##*/}"
+  done <<<"$closure"
 }
 
-# test_list BINARY: "Suite.Test" per line from --gtest_list_tests.
+# test_list BINARY: "Suite.Test" per line from --gtest_list_tests, the
+# binary run with the runtime and libibverbs of the sysroot.
 test_list() {
-  "$1" --gtest_list_tests | awk '
+  "$sysroot$(sysroot_real "$(elf_interp "$1")")" \
+    --library-path "$sysroot/lib/x86_64-linux-gnu:$sysroot/usr/lib/x86_64-linux-gnu" \
+    "$1" --gtest_list_tests | awk '
     /^[^ ]/ { suite = $1; next }
     /^  / { print suite $1 }'
 }
 
-# pack OUT VERSION COMMIT --probe FILE --runner FILE [--expectations FILE]...
-#      [--spec FILE]... [--suite NAME LABEL FILE]...
+# pack OUT VERSION COMMIT --sysroot TAR --probe FILE --runner FILE
+#      [--expectations FILE]... [--spec FILE]... [--suite NAME LABEL FILE]...
 # Stages the bundle from built files and writes OUT (a .tar.gz) atomically.
 # //harness:bundle calls this directly; --out builds first, then calls it.
+# TAR is @guest_userland//:sysroot.tar: the runtime of a dynamic suite.
 pack() {
-  local out=$1 ver=$2 commit=$3 probe="" runner="" name label file
+  local out=$1 ver=$2 commit=$3 probe="" runner="" sysroot_tar="" name label file i
   shift 3
-  local work top dir
+  local top dir suites=()
   work=$(mktemp -d "${TMPDIR:-/tmp}/ringcheck-bundle.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
   top="ringcheck-$ver-x86_64"
   dir=$work/$top
   mkdir -p "$dir/bin" "$dir/suites" "$dir/expectations" "$dir/spec"
@@ -94,29 +105,36 @@ pack() {
     case $1 in
       --probe) probe=$2 && shift 2 ;;
       --runner) runner=$2 && shift 2 ;;
+      --sysroot) sysroot_tar=$2 && shift 2 ;;
       --expectations) cp "$2" "$dir/expectations/" && shift 2 ;;
       --spec) cp "$2" "$dir/spec/" && shift 2 ;;
       --suite)
         (($# >= 4)) || die $EXIT_USAGE "--suite needs NAME LABEL FILE"
-        name=$2 label=$3 file=$4
+        suites+=("$2" "$3" "$4")
         shift 4
-        if ldd "$file" >/dev/null 2>&1; then
-          mkdir -p "$dir/libexec" "$dir/tests"
-          install -m 0755 "$file" "$dir/libexec/$name"
-          copy_runtime "$file" "$dir/lib"
-          test_list "$file" >"$dir/tests/$name.list" ||
-            die $EXIT_CANNOT_RUN "cannot list the tests of $file (is libibverbs installed here?)"
-          install -m 0755 "$HERE/dynamic_suite.sh" "$dir/suites/$name"
-        else
-          install -m 0755 "$file" "$dir/suites/$name"
-        fi
-        echo "$name $label" >>"$dir/suites.txt"
         ;;
       *) die $EXIT_USAGE "pack: unknown argument '$1'" ;;
     esac
   done
   [[ -f $probe && -f $runner ]] || die $EXIT_USAGE "pack needs --probe and --runner"
-  ldd "$probe" >/dev/null 2>&1 && die $EXIT_USAGE "$probe is not statically linked"
+  [[ -f $sysroot_tar ]] || die $EXIT_USAGE "pack needs --sysroot, the guest userland tarball (@guest_userland//:sysroot.tar)"
+  is_dynamic "$probe" && die $EXIT_USAGE "$probe is not statically linked"
+  sysroot=$work/sysroot
+  mkdir -p "$sysroot"
+  tar -C "$sysroot" -xf "$sysroot_tar" || die $EXIT_CANNOT_RUN "cannot unpack the sysroot $sysroot_tar"
+  for ((i = 0; i < ${#suites[@]}; i += 3)); do
+    name=${suites[i]} label=${suites[i + 1]} file=${suites[i + 2]}
+    if is_dynamic "$file"; then
+      mkdir -p "$dir/libexec" "$dir/tests"
+      install -m 0755 "$file" "$dir/libexec/$name"
+      copy_runtime "$file" "$dir/lib"
+      test_list "$file" >"$dir/tests/$name.list" || die $EXIT_CANNOT_RUN "cannot list the tests of $file"
+      install -m 0755 "$HERE/dynamic_suite.sh" "$dir/suites/$name"
+    else
+      install -m 0755 "$file" "$dir/suites/$name"
+    fi
+    echo "$name $label" >>"$dir/suites.txt"
+  done
   install -m 0755 "$probe" "$dir/bin/probe"
   install -m 0755 "$runner" "$dir/bin/runner"
   install -m 0755 "$HERE/run" "$dir/run"
@@ -128,7 +146,6 @@ pack() {
   tar -C "$work" --owner=0 --group=0 --numeric-owner --mtime=@0 --sort=name -cf - "$top" | gzip -n >"$out.tmp.$$" ||
     die $EXIT_CANNOT_RUN "cannot write $out"
   mv "$out.tmp.$$" "$out"
-  rm -rf "$work"
 }
 
 if [[ ${1:-} == pack ]]; then
@@ -162,7 +179,7 @@ ver=$(version)
 say "building the static suites"
 mapfile -t labels < <(bazel query --noshow_progress 'attr(tags, "conformance", tests(//suites/...))' 2>/dev/null | sort)
 ((${#labels[@]} > 0)) || die $EXIT_CANNOT_RUN "no conformance suites found under //suites"
-targets=(//harness:probe_guest //harness:runner_guest)
+targets=(//harness:probe_guest //harness:runner_guest @guest_userland//:sysroot.tar)
 for label in "${labels[@]}"; do targets+=("${label}_guest"); done
 log=$(mktemp "${TMPDIR:-/tmp}/ringcheck-bundle.XXXXXX.log")
 if ! bazel build --noshow_progress "${targets[@]}" >"$log" 2>&1; then
@@ -171,6 +188,7 @@ if ! bazel build --noshow_progress "${targets[@]}" >"$log" 2>&1; then
 fi
 rm -f "$log"
 bin_dir=$(bazel info bazel-bin 2>/dev/null)
+sysroot_tar=$(bazel info output_base 2>/dev/null)/external/guest_userland/sysroot.tar
 
 args=()
 for label in "${labels[@]}"; do
@@ -180,5 +198,5 @@ done
 for f in "$ROOT"/expectations/*.txt; do args+=(--expectations "$f"); done
 for f in "$ROOT"/spec/*.md; do args+=(--spec "$f"); done
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-pack "$out" "$ver" "$commit" --probe "$bin_dir/harness/probe_guest" --runner "$bin_dir/harness/runner_guest" "${args[@]}"
+pack "$out" "$ver" "$commit" --sysroot "$sysroot_tar" --probe "$bin_dir/harness/probe_guest" --runner "$bin_dir/harness/runner_guest" "${args[@]}"
 say "wrote $out ($(du -h "$out" | cut -f1)); unpack it and run ./ringcheck-$ver-x86_64/run"

@@ -1,29 +1,34 @@
 #!/usr/bin/env bash
 # initramfs.sh: the cpio archives a ringcheck guest boots from.
 #
-#   initramfs.sh base OUT --init FILE --probe FILE --runner FILE [--expectations DIR|FILE]...
-#                [--busybox FILE] [--sysroot TAR] [--suite NAME LABEL FILE]...
+#   initramfs.sh base OUT --sysroot TAR --busybox FILE --init FILE --probe FILE
+#                --runner FILE [--expectations DIR|FILE]... [--suite NAME LABEL FILE]...
 #   initramfs.sh modules OUT KERNEL_MODULES_DIR
 #
 # base: static busybox, /init, the probe, the expectations files and the
 # suite binaries (listed in /ringcheck/suites.txt in the order given). A
 # dynamically linked binary (a suite that uses libibverbs) brings its shared
 # libraries and the dynamic loader; libibverbs' rxe provider and iproute2's
-# rdma tool come along (from this machine) so the guest can create a
-# soft-RoCE device. modules: a kernel's modules directory (kernel_fetch.sh)
-# under /lib/modules/ringcheck. The kernel accepts the two archives
-# concatenated, so one base serves every kernel.
+# rdma tool come along so the guest can create a soft-RoCE device.
+# modules: a kernel's modules directory (kernel_fetch.sh, modules.py) under
+# /lib/modules/ringcheck. The kernel accepts the two archives concatenated,
+# so one base serves every kernel.
+#
+# The one caller of base is //harness/vm:base_initramfs (harness/vm/vm.bzl),
+# which both the Bazel guest tests and ./ringcheck vm boot. Nothing comes
+# from this machine's /usr: --sysroot TAR (@guest_userland//:sysroot.tar,
+# bazel/guest_inputs.bzl) is a tarball of unpacked Debian packages, and every
+# shared library, the dynamic loader, the rxe provider and the rdma tool are
+# taken from it (each library found by the binary's NEEDED entries and
+# interpreter in the sysroot (sysroot.sh), with its chain of symlinks);
+# --busybox is @guest_userland//:busybox.
 #
 # Archives are uncompressed newc: the guest skips decompression, which costs
 # more under TCG than reading a larger file costs the host.
-#
-# --sysroot TAR (Bazel: @guest_userland//:sysroot.tar, bazel/guest_inputs.bzl)
-# takes every shared library, the dynamic loader, the rxe provider and the
-# rdma tool from that tarball of unpacked Debian packages instead of this
-# machine's /usr: each library is found by the binary's NEEDED entries and
-# interpreter in the sysroot, with its chain of symlinks. Without it (as
-# ./ringcheck vm runs it), they come from this machine.
 set -euo pipefail
+
+# shellcheck source=harness/vm/sysroot.sh
+source "$(dirname "${BASH_SOURCE[0]}")/sysroot.sh"
 
 die() {
   printf 'initramfs: %s\n' "$*" >&2
@@ -41,48 +46,9 @@ pack() {  # pack OUT: the staging tree as a newc archive, written atomically
   mv "$out.tmp.$$" "$out"
 }
 
-# copy_keeping_links PATH: PATH at the same place in the tree, with the chain
-# of symlinks that leads to the real file (libibverbs.so.1 ->
-# libibverbs.so.1.14.44.0: the verbs suite reads the release from that name).
-copy_keeping_links() {
-  local path=$1 target
-  while [[ -L $path ]]; do
-    target=$(readlink "$path")
-    mkdir -p "$stage$(dirname "$path")"
-    ln -sfn "$target" "$stage$path"
-    [[ $target == /* ]] || target=$(dirname "$path")/$target
-    path=$target
-  done
-  mkdir -p "$stage$(dirname "$path")"
-  [[ -e $stage$path ]] || cp "$path" "$stage$path"
-}
-
-# sysroot_real PATH: the file PATH (a path inside the image) is in the
-# sysroot, its symlinks followed inside the sysroot (they may be absolute).
-sysroot_real() {
-  local path=$1 target n=0
-  while [[ -L $sysroot$path ]] && ((n++ < 40)); do
-    target=$(readlink "$sysroot$path")
-    [[ $target == /* ]] || target=$(dirname "$path")/$target
-    path=$target
-  done
-  printf '%s' "$path"
-}
-
-# sysroot_lib NAME: where the loader finds library NAME in the image.
-sysroot_lib() {
-  local d
-  for d in /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib64 /usr/lib64 /lib /usr/lib; do
-    if [[ -e $sysroot$d/$1 || -L $sysroot$d/$1 ]]; then
-      printf '%s' "$d/$1"
-      return 0
-    fi
-  done
-  return 1
-}
-
 # copy_from_sysroot PATH: PATH of the sysroot at the same place in the tree,
-# with its chain of symlinks.
+# with its chain of symlinks (libibverbs.so.1 -> libibverbs.so.1.14.44.0:
+# the verbs suite reads the release from that name).
 copy_from_sysroot() {
   local path=$1 target n=0
   while [[ -L $sysroot$path ]] && ((n++ < 40)); do
@@ -97,51 +63,22 @@ copy_from_sysroot() {
   [[ -e $stage$path ]] || cp "$sysroot$path" "$stage$path"
 }
 
-# sysroot_closure FILE: the interpreter and every library FILE needs, found
-# in the sysroot by NEEDED entries (transitively), as paths in the image.
-sysroot_closure() {
-  local file=$1 f name p interp
-  local -a queue=("$file")
-  local -A seen=()
-  interp=$(readelf -l "$file" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
-  [[ -z $interp ]] || printf '%s\n' "$interp"
-  while ((${#queue[@]} > 0)); do
-    f=${queue[0]}
-    queue=("${queue[@]:1}")
-    for name in $(readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
-      [[ -z ${seen[$name]:-} ]] || continue
-      seen[$name]=1
-      p=$(sysroot_lib "$name") || die "$name (needed by ${f##*/}) is not in the guest sysroot"
-      printf '%s\n' "$p"
-      queue+=("$sysroot$(sysroot_real "$p")")
-    done
-  done
-}
-
 # copy_with_libs FILE DEST: FILE at DEST in the tree, and if it is dynamically
-# linked, its shared libraries and loader at their own paths (from the
-# sysroot when there is one, else from this machine).
+# linked, its shared libraries and loader from the sysroot at their own paths.
 copy_with_libs() {
-  local file=$1 dest=$2 lib
+  local file=$1 dest=$2 closure lib
   mkdir -p "$stage/$(dirname "$dest")"
   cp -L "$file" "$stage/$dest"
   chmod 0755 "$stage/$dest"
-  if [[ -n $sysroot ]]; then
-    while read -r lib; do
-      copy_from_sysroot "$lib"
-    done < <(sysroot_closure "$file")
-  elif ldd "$file" >/dev/null 2>&1; then
-    # "libx.so => /path (addr)" and "/lib64/ld-linux-x86-64.so.2 (addr)"
-    while read -r lib; do
-      [[ -e $stage$lib ]] || copy_keeping_links "$lib"
-    done < <(ldd "$file" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
-  fi
+  closure=$(sysroot_closure "$file") || die "cannot take the libraries of ${file##*/} from the guest sysroot"
+  while read -r lib; do
+    [[ -z $lib ]] || copy_from_sysroot "$lib"
+  done <<<"$closure"
 }
 
 base() {
-  local out=$1 init="" probe="" runner="" busybox=/bin/busybox dynamic=0 expectations=() x
+  local out=$1 init="" probe="" runner="" busybox="" sysroot_tar="" dynamic=0 expectations=() suites=() x i
   shift
-  mkdir -p "$stage/ringcheck/suites" "$stage/ringcheck/expectations" "$stage/bin"
   while (($# > 0)); do
     case $1 in
       --init) init=$2 && shift 2 ;;
@@ -149,26 +86,28 @@ base() {
       --runner) runner=$2 && shift 2 ;;
       --expectations) expectations+=("$2") && shift 2 ;;
       --busybox) busybox=$2 && shift 2 ;;
-      --sysroot)
-        [[ -f $2 ]] || die "no sysroot tarball at $2"
-        sysroot=$(mktemp -d "${TMPDIR:-/tmp}/ringcheck-sysroot.XXXXXX")
-        tar -C "$sysroot" -xf "$2" || die "cannot unpack the sysroot $2"
-        shift 2
-        ;;
+      --sysroot) sysroot_tar=$2 && shift 2 ;;
       --suite)
         (($# >= 4)) || die "--suite needs NAME LABEL FILE"
-        [[ -x $3 || -x $4 ]] || die "suite binary $4 does not exist"
-        copy_with_libs "$4" "ringcheck/suites/$2"
-        ldd "$4" >/dev/null 2>&1 && dynamic=1
-        echo "$2 $3" >>"$stage/ringcheck/suites.txt"
+        [[ -x $4 ]] || die "suite binary $4 does not exist"
+        suites+=("$2" "$3" "$4")
         shift 4
         ;;
       *) die "unknown argument '$1'" ;;
     esac
   done
   [[ -f $init && -f $probe && -f $runner ]] || die "base needs --init, --probe and --runner"
-  [[ -x $busybox ]] || die "no static busybox at $busybox (apt-get install busybox-static)"
-  ldd "$busybox" >/dev/null 2>&1 && die "$busybox is not statically linked (apt-get install busybox-static)"
+  [[ -f $sysroot_tar ]] || die "base needs --sysroot, the guest userland tarball (@guest_userland//:sysroot.tar)"
+  [[ -x $busybox ]] || die "base needs --busybox, a static busybox (@guest_userland//:busybox)"
+  is_dynamic "$busybox" && die "$busybox is not statically linked"
+  sysroot=$(mktemp -d "${TMPDIR:-/tmp}/ringcheck-sysroot.XXXXXX")
+  tar -C "$sysroot" -xf "$sysroot_tar" || die "cannot unpack the sysroot $sysroot_tar"
+  mkdir -p "$stage/ringcheck/suites" "$stage/ringcheck/expectations" "$stage/bin"
+  for ((i = 0; i < ${#suites[@]}; i += 3)); do
+    copy_with_libs "${suites[i + 2]}" "ringcheck/suites/${suites[i]}"
+    is_dynamic "${suites[i + 2]}" && dynamic=1
+    echo "${suites[i]} ${suites[i + 1]}" >>"$stage/ringcheck/suites.txt"
+  done
   cp "$busybox" "$stage/bin/busybox"
   cp "$init" "$stage/init"
   chmod 0755 "$stage/init"
@@ -183,32 +122,18 @@ base() {
   done
   touch "$stage/ringcheck/suites.txt"
   # Soft-RoCE userland: the rdma tool and, for dynamic suites, the rxe provider.
-  local multiarch=/usr/lib/x86_64-linux-gnu
-  if [[ -n $sysroot ]]; then
-    local rdma
-    for rdma in /usr/bin/rdma /bin/rdma /sbin/rdma /usr/sbin/rdma; do
-      [[ -f $sysroot$rdma ]] && copy_with_libs "$sysroot$rdma" usr/bin/rdma && break
+  local multiarch=/usr/lib/x86_64-linux-gnu rdma provider
+  for rdma in /usr/bin/rdma /bin/rdma /sbin/rdma /usr/sbin/rdma; do
+    [[ -f $sysroot$rdma ]] && copy_with_libs "$sysroot$rdma" usr/bin/rdma && break
+  done
+  if ((dynamic)); then
+    for provider in "$sysroot$multiarch"/libibverbs/librxe-*.so; do
+      [[ -e $provider ]] || continue
+      copy_with_libs "$sysroot$(sysroot_real "${provider#"$sysroot"}")" "${provider#"$sysroot"/}"
     done
-    if ((dynamic)); then
-      for provider in "$sysroot$multiarch"/libibverbs/librxe-*.so; do
-        [[ -e $provider ]] || continue
-        copy_with_libs "$sysroot$(sysroot_real "${provider#"$sysroot"}")" "${provider#"$sysroot"/}"
-      done
-      if [[ -f $sysroot/etc/libibverbs.d/rxe.driver ]]; then
-        mkdir -p "$stage/etc/libibverbs.d"
-        cp "$sysroot/etc/libibverbs.d/rxe.driver" "$stage/etc/libibverbs.d/"
-      fi
-    fi
-  else
-    if [[ -x /usr/bin/rdma ]]; then
-      copy_with_libs /usr/bin/rdma usr/bin/rdma
-    fi
-    if ((dynamic)) && [[ -f $multiarch/libibverbs/librxe-rdmav34.so || -n $(compgen -G "$multiarch/libibverbs/librxe-*.so") ]]; then
-      for provider in "$multiarch"/libibverbs/librxe-*.so; do
-        copy_with_libs "$provider" "${provider#/}"
-      done
+    if [[ -f $sysroot/etc/libibverbs.d/rxe.driver ]]; then
       mkdir -p "$stage/etc/libibverbs.d"
-      cp /etc/libibverbs.d/rxe.driver "$stage/etc/libibverbs.d/" 2>/dev/null || true
+      cp "$sysroot/etc/libibverbs.d/rxe.driver" "$stage/etc/libibverbs.d/"
     fi
   fi
   pack "$out"
@@ -230,7 +155,7 @@ case ${1:-} in
     "$mode" "$@"
     ;;
   *)
-    echo "usage: initramfs.sh base OUT --init FILE --probe FILE --runner FILE [--expectations DIR|FILE]... [--busybox FILE] [--sysroot TAR] [--suite NAME LABEL FILE]..." >&2
+    echo "usage: initramfs.sh base OUT --sysroot TAR --busybox FILE --init FILE --probe FILE --runner FILE [--expectations DIR|FILE]... [--suite NAME LABEL FILE]..." >&2
     echo "       initramfs.sh modules OUT KERNEL_MODULES_DIR" >&2
     exit 64
     ;;

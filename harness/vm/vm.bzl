@@ -26,7 +26,10 @@ def guest_initramfs(
         name = name,
         srcs = srcs,
         outs = [name + ".cpio"],
-        tools = ["//harness/vm:initramfs.sh"],
+        tools = [
+            "//harness/vm:initramfs.sh",
+            "//harness/vm:sysroot.sh",
+        ],
         cmd = " ".join([
             "expectations=();",
             "for f in $(locations %s); do expectations+=(--expectations $$f); done;" % expectations,

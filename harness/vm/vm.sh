@@ -116,28 +116,29 @@ fi
 work=$(mktemp -d "$out/.ringcheck-vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# The suites, built for the guest: every conformance test's NAME_guest twin.
+# The guest's base image is //harness/vm:base_initramfs, the one the Bazel
+# guest tests boot: every conformance suite's NAME_guest twin, the probe, the
+# runner, /init and the expectations, with busybox and the shared libraries
+# from the declared Debian packages of @guest_userland (bazel/guest_inputs.bzl),
+# never from this machine. Each kernel adds only its modules archive.
+# @conformance_suites lists the suites from suites/*/BUILD: the digest of
+# those files (as ./ringcheck test passes it) makes Bazel see a new suite.
 say "building the suites for the guest"
-mapfile -t labels < <(bazel query --noshow_progress 'attr(tags, "conformance", tests(//suites/...))' 2>/dev/null | sort)
-((${#labels[@]} > 0)) || die $EXIT_CANNOT_RUN "no conformance suites found under //suites"
-targets=(//harness:probe_guest //harness:runner_guest)
-for label in "${labels[@]}"; do targets+=("${label}_guest"); done
-if ! bazel build --noshow_progress "${targets[@]}" >"$work/build.log" 2>&1; then
+stamp=$(find suites -maxdepth 2 \( -name BUILD -o -name BUILD.bazel \) -print0 2>/dev/null | sort -z | xargs -0 cat | cksum | cut -d' ' -f1)
+if ! bazel build --noshow_progress --repo_env=RINGCHECK_SUITES_STAMP="$stamp" //harness/vm:base_initramfs \
+  >"$work/build.log" 2>&1; then
   tail -n 20 "$work/build.log" >&2
   cp "$work/build.log" "/tmp/ringcheck-vm-build.$$.log"
   die $EXIT_CANNOT_RUN "the guest build failed (full log: /tmp/ringcheck-vm-build.$$.log)"
 fi
 bin_dir=$(bazel info bazel-bin 2>/dev/null)
-suite_args=() suite_names=()
-for label in "${labels[@]}"; do
-  path="$bin_dir/$(sed -e 's|^//||' -e 's|:|/|' <<<"$label")_guest"
-  name=$(basename "${path%_guest}")
-  suite_args+=(--suite "$name" "$label" "$path")
-  suite_names+=(--suite "$name")
-done
-"$HERE/initramfs.sh" base "$work/base.cpio" --init "$HERE/init.sh" --probe "$bin_dir/harness/probe_guest" \
-  --runner "$bin_dir/harness/runner_guest" \
-  --expectations "$ROOT/expectations" "${suite_args[@]}" || die $EXIT_CANNOT_RUN "cannot build the guest's initramfs"
+# A copy: a later build must not change the image between two boots.
+cp "$bin_dir/harness/vm/base_initramfs.cpio" "$work/base.cpio" 2>/dev/null ||
+  die $EXIT_CANNOT_RUN "cannot build the guest's initramfs"
+# The suites the image holds, in its order ("NAME LABEL" per line).
+suite_names=()
+while read -r name _; do suite_names+=(--suite "$name"); done < <(cpio -i --quiet --to-stdout ringcheck/suites.txt <"$work/base.cpio" 2>/dev/null)
+((${#suite_names[@]} > 0)) || die $EXIT_CANNOT_RUN "no conformance suites found under //suites"
 
 # resolve KERNEL: sets image, modules (a directory with load-order, or ""), source, release.
 resolve() {
