@@ -81,7 +81,9 @@ void Expectations::LoadFile(const std::string& path) {
     e.source = path + ":" + std::to_string(number);
     if (e.reason.rfind("flaky ", 0) == 0) {
       e.flaky = true;
-      e.reason = e.reason.substr(6);
+      e.reason = e.reason.substr(e.reason.find_first_not_of(" \t", 6) == std::string::npos
+                                     ? e.reason.size()
+                                     : e.reason.find_first_not_of(" \t", 6));
     }
     if (e.test_glob.empty() || e.reason.empty()) {
       errors_.push_back(e.source + ": want '<kernel> <test glob> [flaky] <reason>'");

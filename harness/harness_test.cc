@@ -64,12 +64,13 @@ TEST(Expectations, FeatureConditionsAndFlaky) {
     f << "has:op_nop  A.Has  the probe lists NOP\n"
       << "lacks:op_nop  A.Lacks  never on a kernel with io_uring\n"
       << "*,has:op_nop  A.Flaky  flaky a race (rule N1)\n"
+      << "*  A.SpacedFlaky  flaky   spaces after the word (rule N1)\n"
       << "has:no_such_feature  A.Bad  an unknown feature is refused\n";
   }
   Expectations e;
   e.LoadFile(path);
   unlink(path.c_str());
-  EXPECT_EQ(e.size(), 3u);
+  EXPECT_EQ(e.size(), 4u);
   ASSERT_EQ(e.errors().size(), 1u);
   EXPECT_NE(e.errors()[0].find("unknown feature"), std::string::npos) << e.errors()[0];
   EXPECT_NE(e.Find("6.18.0", "A.Has"), nullptr);
@@ -78,6 +79,10 @@ TEST(Expectations, FeatureConditionsAndFlaky) {
   ASSERT_NE(flaky, nullptr);
   EXPECT_TRUE(flaky->flaky);
   EXPECT_EQ(flaky->reason, "a race (rule N1)");
+  const Expectation* spaced = e.Find("6.18.0", "A.SpacedFlaky");
+  ASSERT_NE(spaced, nullptr);
+  EXPECT_TRUE(spaced->flaky);
+  EXPECT_EQ(spaced->reason, "spaces after the word (rule N1)") << "no space before the reason";
 }
 
 TEST(Facts, FailedChecksKeepRuleExpectedAndActual) {
