@@ -24,7 +24,7 @@ die() {
 
 usage() {
   cat <<'EOF'
-usage: ./ringcheck vm KERNEL... [--out DIR] [--accel auto|tcg|kvm] [--timeout S]
+usage: ./ringcheck vm KERNEL... [--out DIR] [--accel auto|tcg|kvm] [--timeout S] [--parallel N]
 
 Runs every conformance suite (every test target tagged "conformance") on
 each KERNEL under qemu: one boot per kernel, a results directory per kernel
@@ -45,6 +45,8 @@ Options:
                    else TCG; tcg; kvm
   --timeout S      seconds each suite binary may run in the guest (default 300);
                    a guest silent for longer is stopped and reported as hung
+  --parallel N     guests booted at once (default 2); inside each, the suites
+                   run 4 test processes at once
 
 The guest runs the suites as root on a busybox initramfs, with rdma_rxe
 loaded and an rxe device on a dummy netdev when the kernel has the module.
@@ -64,7 +66,7 @@ image does not exist or could not be downloaded, 64 bad usage.
 EOF
 }
 
-kernels=() out=results accel=auto timeout=300
+kernels=() out=results accel=auto timeout=300 parallel=2
 while (($# > 0)); do
   case $1 in
     --out)
@@ -80,6 +82,11 @@ while (($# > 0)); do
     --timeout)
       [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die $EXIT_USAGE "--timeout needs a number of seconds"
       timeout=$2
+      shift 2
+      ;;
+    --parallel)
+      [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die $EXIT_USAGE "--parallel needs a positive number"
+      parallel=$2
       shift 2
       ;;
     -h | --help)
@@ -191,7 +198,47 @@ note() {  # note CODE: keep the most serious outcome (no kernel > guest died > F
   return 0
 }
 
+# Boots one prepared kernel and writes its report; the outcome (an exit
+# code of this script) goes to $work/outcome.N. Runs in the background.
+boot_kernel() {  # boot_kernel N KERNEL IMAGE SOURCE RELEASE LABEL INITRD...
+  local n=$1 k=$2 image=$3 source=$4 release=$5 label=$6 staged dest rc=0
+  shift 6
+  local initrd=()
+  for part in "$@"; do initrd+=(--initrd "$part"); done
+  staged=$work/results.$n
+  python3 "$HERE/boot.py" --kernel "$image" "${initrd[@]}" --out "$staged" --source "$source" \
+    --release "$release" --accel "$accel" --timeout "$timeout" --label "$label" --commit "$commit" \
+    "${suite_names[@]}" || rc=$?
+  case $rc in
+    0) ;;
+    6) echo $EXIT_GUEST_DIED >"$work/outcome.$n" ;;
+    *) say "$k: qemu could not be run (exit $rc)" && echo $EXIT_CANNOT_RUN >"$work/outcome.$n" && return ;;
+  esac
+  [[ -d $staged ]] || { say "$k: the guest left no results" && echo $EXIT_CANNOT_RUN >"$work/outcome.$n" && return; }
+  release=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kernel_release"])' "$staged/run.json")
+  # A kernel that never said its release (an image that died before its
+  # userspace): name the directory after the image and the time, so it is
+  # never taken for the results of a later run of the same kernel.
+  [[ $release != unknown ]] || release="$(basename "$image")-$(date -u +%Y%m%dT%H%M%SZ)"
+  dest=$out/$release
+  if ! install_results "$staged" "$dest"; then
+    say "cannot move the earlier $dest aside" && echo $EXIT_CANNOT_RUN >"$work/outcome.$n" && return
+  fi
+  rc=0
+  python3 "$ROOT/reports/report.py" "$dest" --out "$dest" --summary || rc=$?
+  case $rc in
+    0) ;;
+    1) [[ -s $work/outcome.$n ]] || echo $EXIT_FAILED >"$work/outcome.$n" ;;
+    *) say "the report for $dest could not be written (exit $rc)" && echo $EXIT_CANNOT_RUN >"$work/outcome.$n" ;;
+  esac
+}
+
+# Kernels are fetched and prepared one after the other (downloads share the
+# cache), then booted up to --parallel at a time: a guest spends much of its
+# run waiting on its own kernel, so two share the machine's cores well.
+n=0 running=0
 for k in "${kernels[@]}"; do
+  n=$((n + 1))
   say "$k: preparing"
   rc=0
   resolve "$k" || rc=$?
@@ -203,35 +250,23 @@ for k in "${kernels[@]}"; do
   choose_accel
   label=$k
   [[ $k == debian:* ]] || label=$(basename "$image")
-  initrd=(--initrd "$work/base.cpio")
+  parts=("$work/base.cpio")
   if [[ -n $modules ]]; then
-    "$HERE/initramfs.sh" modules "$work/modules.cpio" "$modules" && initrd+=(--initrd "$work/modules.cpio")
+    "$HERE/initramfs.sh" modules "$work/modules.$n.cpio" "$modules" && parts+=("$work/modules.$n.cpio")
   fi
-  staged=$work/results.$RANDOM
-  rc=0
-  python3 "$HERE/boot.py" --kernel "$image" "${initrd[@]}" --out "$staged" --source "$source" \
-    --release "$release" --accel "$accel" --timeout "$timeout" --label "$label" --commit "$commit" \
-    "${suite_names[@]}" || rc=$?
-  case $rc in
-    0) ;;
-    6) note $EXIT_GUEST_DIED ;;
-    *) die $EXIT_CANNOT_RUN "$k: qemu could not be run (exit $rc)" ;;
-  esac
-  [[ -d $staged ]] || die $EXIT_CANNOT_RUN "$k: the guest left no results"
-  release=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kernel_release"])' "$staged/run.json")
-  # A kernel that never said its release (an image that died before its
-  # userspace): name the directory after the image and the time, so it is
-  # never taken for the results of a later run of the same kernel.
-  [[ $release != unknown ]] || release="$(basename "$image")-$(date -u +%Y%m%dT%H%M%SZ)"
-  dest=$out/$release
-  install_results "$staged" "$dest" || die $EXIT_CANNOT_RUN "cannot move the earlier $dest aside"
-  rc=0
-  python3 "$ROOT/reports/report.py" "$dest" --out "$dest" --summary || rc=$?
-  case $rc in
-    0) ;;
-    1) note $EXIT_FAILED ;;
-    *) die $EXIT_CANNOT_RUN "the report for $dest could not be written (exit $rc)" ;;
-  esac
+  if ((running >= parallel)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  boot_kernel "$n" "$k" "$image" "$source" "$release" "$label" "${parts[@]}" &
+  running=$((running + 1))
+done
+wait || true
+for f in "$work"/outcome.*; do
+  [[ -s $f ]] || continue
+  code=$(<"$f")
+  ((code == EXIT_CANNOT_RUN)) && die $EXIT_CANNOT_RUN "some kernel could not be run (see above)"
+  note "$code"
 done
 say "results in $out/; one report for all of them: ./ringcheck report $out/* --out DIR"
 exit "$worst"
