@@ -1,7 +1,9 @@
 #include "harness/recorder.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 
 #include "harness/facts.h"
 #include "harness/json.h"
+#include "harness/write_all.h"
 
 namespace ringcheck {
 namespace {
@@ -61,23 +64,30 @@ Recorder::Recorder(const std::string& path, const std::string& binary, Expectati
   if (uname(&u) == 0) kernel_release_ = u.release;
   if (!path.empty()) {
     MakeDirs(path);
-    out_ = std::fopen(path.c_str(), "a");
-    if (out_ == nullptr) {
+    out_ = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (out_ < 0) {
       std::fprintf(stderr, "ringcheck: cannot write results to %s: %s\n", path.c_str(),
                    std::strerror(errno));
     }
+    path_ = path;
   }
 }
 
 Recorder::~Recorder() {
-  if (out_ != nullptr) std::fclose(out_);
+  if (out_ >= 0) close(out_);
 }
 
 void Recorder::WriteLine(const std::string& json) {
-  if (out_ == nullptr) return;
-  std::fputs(json.c_str(), out_);
-  std::fputc('\n', out_);
-  std::fflush(out_);  // a crash in the next test must not lose this line
+  if (out_ < 0) return;
+  // One write per line, straight to the file: a crash in the next test must
+  // not lose this line, and a disk full for a while must not cut it.
+  const std::string line = json + "\n";
+  if (int error = WriteAll(out_, line.data(), line.size()); error != 0) {
+    std::fprintf(stderr, "ringcheck: cannot write results to %s: %s; stopping, as every later verdict "
+                 "would be lost\n", path_.c_str(), std::strerror(error));
+    std::fflush(stderr);
+    _exit(kExitResultsLost);
+  }
 }
 
 void Recorder::OnTestProgramStart(const ::testing::UnitTest&) {

@@ -54,7 +54,8 @@ class Recorder : public ::testing::EmptyTestEventListener {
 
   void WriteLine(const std::string& json);
 
-  FILE* out_ = nullptr;
+  int out_ = -1;  // the results file, O_APPEND
+  std::string path_;
   std::string binary_;
   std::string kernel_release_;
   Expectations expectations_;
@@ -67,6 +68,10 @@ class Recorder : public ::testing::EmptyTestEventListener {
   std::string junit_path_;
   std::vector<Verdict> verdicts_;
 };
+
+// The exit status of a suite binary that could not write its results (the
+// disk stayed full, harness/write_all.h): its log says why.
+constexpr int kExitResultsLost = 3;
 
 // The results file a binary writes: $RINGCHECK_RESULTS_FILE (the runner's
 // file for one part of a binary), else $RINGCHECK_RESULTS_DIR/suites/<binary>.jsonl,

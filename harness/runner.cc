@@ -50,10 +50,12 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "harness/main.h"
+#include "harness/write_all.h"
 
 namespace {
 
@@ -216,12 +218,16 @@ void MakeDir(const std::string& path) {
   }
 }
 
-void AppendLine(const std::string& path, const std::string& line) {
-  FILE* f = std::fopen(path.c_str(), "a");
-  if (f == nullptr) Die(kExitCannotRun, "cannot write " + path + ": " + std::strerror(errno));
-  std::fprintf(f, "%s\n", line.c_str());
-  std::fclose(f);
+// Appends `text` to the file at `path`, whole (harness/write_all.h).
+void AppendText(const std::string& path, const std::string& text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) Die(kExitCannotRun, "cannot write " + path + ": " + std::strerror(errno));
+  int error = ringcheck::WriteAll(fd, text.data(), text.size());
+  close(fd);
+  if (error != 0) Die(kExitCannotRun, "cannot write " + path + ": " + std::strerror(error));
 }
+
+void AppendLine(const std::string& path, const std::string& line) { AppendText(path, line + "\n"); }
 
 // Runs `path ARGS` with its stdout into a string, the environment cleared of
 // the results variables (a listing must not write results); false when it
@@ -431,10 +437,10 @@ bool Finish(Running& r, const Options& o) {
 void AppendFile(const std::string& from, const std::string& to) {
   std::ifstream in(from, std::ios::binary);
   if (!in) return;
-  std::ofstream out(to, std::ios::binary | std::ios::app);
-  if (!out) Die(kExitCannotRun, "cannot write " + to + ": " + std::strerror(errno));
-  out << in.rdbuf();
+  std::ostringstream text;
+  text << in.rdbuf();
   in.close();
+  AppendText(to, text.str());
   std::remove(from.c_str());
 }
 

@@ -121,6 +121,48 @@ class RecorderTest(unittest.TestCase):
             self.assertFalse(os.path.exists(os.path.join(d, "report.json")))
 
 
+class FullDiskTest(unittest.TestCase):
+    """harness/write_all.h: a disk full for a while costs no result line."""
+
+    def test_lines_written_while_the_disk_is_full_arrive_whole(self):
+        import shutil
+        import threading
+        import time
+        d = tempfile.mkdtemp()
+        try:
+            if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", d],
+                              capture_output=True).returncode != 0:
+                self.skipTest("environment:mount (a small tmpfs could not be mounted here)")
+            try:
+                filler = os.path.join(d, "filler")
+                fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+                try:
+                    while os.write(fd, b"x" * 1024) > 0:
+                        pass
+                except OSError:
+                    pass
+                os.close(fd)
+                results = os.path.join(d, "fixture.jsonl")
+                # The disk fills up while the fixture runs; space comes back
+                # after a second.
+                threading.Timer(1.0, lambda: os.remove(filler)).start()
+                env = dict(os.environ, RINGCHECK_RESULTS_FILE=results, RINGCHECK_EXPECTATIONS=EXPECTATIONS)
+                for k in ("TEST_UNDECLARED_OUTPUTS_DIR", "XML_OUTPUT_FILE", "RINGCHECK_RESULTS_DIR"):
+                    env.pop(k, None)
+                start = time.monotonic()
+                subprocess.run([FIXTURE], env=env, capture_output=True, text=True)
+                self.assertGreater(time.monotonic() - start, 0.5, "the fixture never met the full disk")
+                with open(results) as f:
+                    events = [json.loads(l) for l in f]  # every line whole
+                ends = [e["test"] for e in events if e["event"] == "end"]
+                self.assertEqual(len(ends), 6, ends)
+                self.assertEqual(events[-1]["event"], "program_end")
+            finally:
+                subprocess.run(["umount", "-l", d])
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class RunnerTest(unittest.TestCase):
     """harness/runner.cc: a binary cut into parts, joined back, called back."""
 
