@@ -19,6 +19,11 @@ sysroot (harness/vm/sysroot.sh), never from the machine's /usr; its image,
 //harness/bundle:bundle_inputs_test check that every file of the initramfs,
 of what ./ringcheck vm boots and of the bundle is one of these inputs, a
 built target or a module of the kernel package.
+
+The fuzzing guests (./ringcheck fuzz --kernel K, fuzz/vm/fuzz_vm.py) take
+their busybox and the fuzzers' libraries (libc, libm, libstdc++, libgcc_s)
+from here too, resolved by the same harness/vm/sysroot.sh;
+//fuzz/vm:guest_inputs_test checks what they boot.
 """
 
 def _guest_userland_impl(ctx):

@@ -145,6 +145,14 @@ else
 fi
 
 if [ -n "$kernel" ]; then
+  # The guest's userland is a declared input, never this machine's: busybox
+  # and the Debian packages the fuzzers' shared libraries are taken from
+  # (bazel/guest_inputs.bzl), as for ./ringcheck vm's image.
+  command -v bazel >/dev/null || die "bazel is not installed (it brings the guest's userland, @guest_userland)."
+  bazel build --config=fuzz @guest_userland//:busybox @guest_userland//:sysroot.tar >>"$out/build.log" 2>&1 ||
+    die "the guest userland (@guest_userland, bazel/guest_inputs.bzl) did not build; see $out/build.log."
+  userland=$(bazel info --config=fuzz output_base 2>/dev/null)/external/guest_userland || die "bazel info failed."
+  vm_args+=(--busybox "$userland/busybox" --sysroot "$userland/sysroot.tar")
   if [ -n "$replay" ]; then
     exec python3 fuzz/vm/fuzz_vm.py replay "$replay" --kernel "$kernel" --bin "$out/bin" --out "$out" "${vm_args[@]}"
   fi

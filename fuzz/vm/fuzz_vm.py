@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """fuzz_vm.py: the nightly fuzz job on another kernel, in qemu guests.
 
-    fuzz_vm.py fuzz --kernel K --bin DIR --out DIR [--time S] [TARGET...]
-    fuzz_vm.py replay DIR --kernel K --bin DIR [--out DIR]
+    fuzz_vm.py fuzz --kernel K --bin DIR --busybox FILE --sysroot TAR --out DIR [--time S] [TARGET...]
+    fuzz_vm.py replay DIR --kernel K --bin DIR --busybox FILE --sysroot TAR [--out DIR]
 
 Called by fuzz/nightly.sh (./ringcheck fuzz ... --kernel K), which builds
-the fuzzers. One guest boot runs the fuzzers in turn (harness/vm/fuzz_init.sh)
-for their share of --time; the corpus of each target and kernel is kept on
+the fuzzers and asks Bazel for the guest's userland: --busybox is
+@guest_userland//:busybox, --sysroot @guest_userland//:sysroot.tar
+(bazel/guest_inputs.bzl); the fuzzers' shared libraries and the dynamic
+loader come from that sysroot, found by harness/vm/sysroot.sh, never from
+this machine's /usr (fuzz/vm/guest_inputs_test.py checks it). One guest
+boot runs the fuzzers in turn (harness/vm/fuzz_init.sh) for their share of
+--time; the corpus of each target and kernel is kept on
 the host in OUT/corpus/<kernel>/<target> and goes into every boot. A guest
 that panics, hangs, logs a kernel problem (harness/kernel_problems.txt) or
 becomes tainted is a kernel finding, OUT/crashes/<id>/, with the console
@@ -111,25 +116,81 @@ def resolve_kernel(spec, cache):
 
 
 # --- the guest's initramfs ---------------------------------------------------
+#
+# Nothing comes from this machine's /usr: busybox is @guest_userland//:busybox
+# and every shared library and the dynamic loader a program needs come from
+# @guest_userland//:sysroot.tar (Debian packages, bazel/guest_inputs.bzl),
+# found by harness/vm/sysroot.sh (the program's interpreter and NEEDED
+# entries, read with readelf, looked up in the sysroot), as in the images of
+# ./ringcheck vm (harness/vm/initramfs.sh). nightly.sh asks Bazel for both.
 
-def _copy_with_libs(stage, src, dest):
+SYSROOT_SH = os.path.join(ROOT, "harness", "vm", "sysroot.sh")
+
+
+class Userland:
+    """The declared guest userland: busybox and the unpacked sysroot."""
+
+    def __init__(self, work, busybox, sysroot_tar):
+        if not os.path.isfile(busybox):
+            raise SystemExit((EXIT_CANNOT_RUN, f"the guest's busybox {busybox} does not exist (@guest_userland//:busybox)"))
+        if not os.path.isfile(sysroot_tar):
+            raise SystemExit((EXIT_CANNOT_RUN, f"the guest sysroot {sysroot_tar} does not exist (@guest_userland//:sysroot.tar)"))
+        if _sysroot_sh("is_dynamic", "", busybox).returncode == 0:
+            raise SystemExit((EXIT_CANNOT_RUN, f"{busybox} is not statically linked"))
+        self.busybox = busybox
+        self.sysroot = os.path.join(work, "sysroot")
+        os.makedirs(self.sysroot)
+        r = subprocess.run(["tar", "-C", self.sysroot, "-xf", sysroot_tar], stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise SystemExit((EXIT_CANNOT_RUN, f"cannot unpack the guest sysroot {sysroot_tar}: {r.stderr.strip()[-200:]}"))
+
+    def closure(self, program):
+        """The paths in the image of the loader and every library program needs."""
+        r = _sysroot_sh("sysroot_closure", self.sysroot, program)
+        if r.returncode != 0:
+            raise SystemExit((EXIT_CANNOT_RUN, f"cannot take the libraries of {os.path.basename(program)} from the "
+                              f"guest sysroot: {r.stderr.strip()[-300:]} (add its Debian package to "
+                              f"bazel/guest_inputs.bzl's list in WORKSPACE)"))
+        return [l for l in r.stdout.splitlines() if l]
+
+    def copy(self, stage, path):
+        """path of the sysroot at the same place in stage, with its chain of
+        symlinks (libstdc++.so.6 -> libstdc++.so.6.0.30), as initramfs.sh does."""
+        n = 0
+        while os.path.islink(self.sysroot + path) and n < 40:
+            target = os.readlink(self.sysroot + path)
+            link = stage + path
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            if not os.path.lexists(link):
+                os.symlink(target, link)
+            path = target if target.startswith("/") else os.path.normpath(os.path.join(os.path.dirname(path), target))
+            n += 1
+        if not os.path.isfile(self.sysroot + path):
+            raise SystemExit((EXIT_CANNOT_RUN, f"{path} is not in the guest sysroot"))
+        dest = stage + path
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        if not os.path.exists(dest):
+            shutil.copyfile(self.sysroot + path, dest)
+            os.chmod(dest, 0o755)
+
+
+def _sysroot_sh(function, sysroot, *args):
+    """Runs a function of harness/vm/sysroot.sh with $sysroot set."""
+    return subprocess.run(["bash", "-c", 'source "$0" && sysroot=$1 && shift && "$@"', SYSROOT_SH, sysroot,
+                           function, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _copy_with_libs(stage, userland, src, dest):
+    """src at dest in stage and, if it is dynamically linked, its libraries
+    and loader from the sysroot at their own paths."""
+    if not os.path.isfile(src):
+        raise SystemExit((EXIT_CANNOT_RUN, f"{src} does not exist (nightly.sh builds it)"))
     path = os.path.join(stage, dest.lstrip("/"))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     shutil.copyfile(src, path)
     os.chmod(path, 0o755)
-    r = subprocess.run(["ldd", src], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    if r.returncode != 0:
-        return
-    for line in r.stdout.splitlines():
-        w = line.split()
-        lib = w[2] if len(w) >= 3 and w[1] == "=>" and w[2].startswith("/") else (w[0] if w and w[0].startswith("/") else None)
-        if not lib:
-            continue
-        target = os.path.join(stage, lib.lstrip("/"))
-        if not os.path.exists(target):
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            shutil.copyfile(os.path.realpath(lib), target)
-            os.chmod(target, 0o755)
+    for lib in userland.closure(src):
+        userland.copy(stage, lib)
 
 
 def pack(stage, out):
@@ -141,24 +202,24 @@ def pack(stage, out):
     os.replace(out + ".tmp", out)
 
 
-def build_base(work, bin_dir, targets, known):
+def build_base(work, bin_dir, targets, known, userland):
     """busybox, /init and the fuzzers with their libraries: one archive for every boot."""
     stage = os.path.join(work, "base")
     os.makedirs(os.path.join(stage, "bin"))
-    shutil.copyfile("/bin/busybox", os.path.join(stage, "bin", "busybox"))
+    shutil.copyfile(userland.busybox, os.path.join(stage, "bin", "busybox"))
     os.chmod(os.path.join(stage, "bin", "busybox"), 0o755)
     shutil.copyfile(os.path.join(ROOT, "harness", "vm", "fuzz_init.sh"), os.path.join(stage, "init"))
     os.chmod(os.path.join(stage, "init"), 0o755)
     fz = os.path.join(stage, "ringcheck", "fuzz")
     os.makedirs(fz)
     for t in targets:
-        _copy_with_libs(stage, os.path.join(bin_dir, f"{t}_fuzzer"), f"ringcheck/fuzz/bin/{t}_fuzzer")
+        _copy_with_libs(stage, userland, os.path.join(bin_dir, f"{t}_fuzzer"), f"ringcheck/fuzz/bin/{t}_fuzzer")
         d = os.path.join(ROOT, "fuzz", t, f"{t}.dict")
         if os.path.exists(d):
             shutil.copyfile(d, os.path.join(fz, f"{t}.dict"))
     for p in FINDINGS:
         if os.path.exists(os.path.join(bin_dir, p)):
-            _copy_with_libs(stage, os.path.join(bin_dir, p), f"ringcheck/fuzz/bin/{p}")
+            _copy_with_libs(stage, userland, os.path.join(bin_dir, p), f"ringcheck/fuzz/bin/{p}")
     with open(os.path.join(fz, "known"), "w") as f:
         f.write(known + "\n")
     out = os.path.join(work, "base.cpio")
@@ -919,6 +980,9 @@ def parse(argv):
     p.add_argument("targets", nargs="*")
     p.add_argument("--kernel", required=True)
     p.add_argument("--bin", required=True, help="directory of the fuzzer binaries")
+    p.add_argument("--busybox", required=True, help="the guest's static busybox (@guest_userland//:busybox)")
+    p.add_argument("--sysroot", required=True, help="the guest userland's Debian packages, unpacked into a "
+                   "tarball (@guest_userland//:sysroot.tar): the fuzzers' shared libraries come from it")
     p.add_argument("--out", default="fuzz-out")
     p.add_argument("--time", type=int, default=600)
     p.add_argument("--known", default="")
@@ -981,7 +1045,10 @@ def main(argv):
         ctx.work = tempfile.mkdtemp(prefix=".fuzz-vm.", dir=ctx.out)
         ctx.guest_dir = os.path.join(ctx.out, "guest", ctx.kernel["label"], ctx.started.replace(":", ""))
         os.makedirs(ctx.guest_dir, exist_ok=True)
-        ctx.base = build_base(ctx.work, args.bin, ctx.targets if args.mode == "fuzz" else ["sqe", "register", "setup"], ctx.known)
+        userland = Userland(ctx.work, args.busybox, args.sysroot)
+        ctx.base = build_base(ctx.work, args.bin, ctx.targets if args.mode == "fuzz" else ["sqe", "register", "setup"],
+                              ctx.known, userland)
+        shutil.rmtree(userland.sysroot)
         if args.mode == "replay":
             if not args.targets:
                 raise SystemExit((EXIT_USAGE, "replay needs a crash directory"))
