@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/write_all.h"
+
 namespace ringcheck {
 
 void UniqueFd::reset(int fd) {
@@ -35,12 +37,9 @@ UniqueFd ScratchFile(size_t size) {
   unlink(name.data());
   std::vector<unsigned char> data(size);
   for (size_t i = 0; i < size; ++i) data[i] = PatternByte(i);
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = write(fd.get(), data.data() + done, size - done);
-    if (n <= 0) return UniqueFd();
-    done += static_cast<size_t>(n);
-  }
+  // The disk is shared and can be full for a while: wait that out
+  // (harness/write_all.h) rather than fail a test over it.
+  if (WriteAll(fd.get(), reinterpret_cast<const char*>(data.data()), size) != 0) return UniqueFd();
   return fd;
 }
 
