@@ -310,8 +310,10 @@ TEST_P(LinkTimeout, UpdateLengthens) {
   QueuePipeRead(1, kLink);
   // 100 ms leave the update time to arrive on a loaded machine; if it still
   // comes late, the timeout has fired (its CQE may follow the update's
-  // -ENOENT) and there is nothing to check.
+  // -ENOENT) and there is nothing to check. The timer is armed after
+  // `armed`, never before (t0 can be late: see Timeout.UpdateLengthens).
   QueueLt(2, 100);
+  const int64_t armed = NowNs();
   ASSERT_TRUE(SubmitExpect(r(), 2));
   int64_t t0 = NowNs();
   static __kernel_timespec longer = {0, 300 * kMs};
@@ -321,7 +323,7 @@ TEST_P(LinkTimeout, UpdateLengthens) {
   ASSERT_TRUE(SubmitExpect(r(), 1));
   auto first = ReapN(1);
   ASSERT_EQ(first.size(), 1u);
-  if (first[0].user_data != 3 || (first[0].res == -ENOENT && NowNs() - t0 >= 100 * kMs)) {
+  if (first[0].user_data != 3 || (first[0].res == -ENOENT && NowNs() - armed >= 100 * kMs)) {
     GTEST_SKIP() << "environment:slow (the linked timeout fired before the update ran)";
   }
   EXPECT_RESULT(first[0].res, 0, "I55");
