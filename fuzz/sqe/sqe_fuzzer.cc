@@ -4,6 +4,9 @@
 // serve the whole process; what an input changed is put back before the next.
 #include <liburing.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -52,6 +55,46 @@ void Submit(unsigned wait_nr = 0, unsigned wait_us = 0) {
   const int records = std::min(S->consumed, S->prog.nsqes);
   for (int i = 0; i < records; ++i) S->entries[i].consumed = true;
   Reap();
+}
+
+// DrainPool polls the pool's fds, then reads what they hold. A request
+// still in flight can take the data in between (its poll wakeup runs as
+// task work when poll returns, an io-wq worker reads whenever it runs), and
+// the read of a blocking pool fd (pipe 0, the eventfd, the listener's
+// accept) then waits for data no one sends: until libFuzzer's alarm,
+// 16 s later with the nightly's -timeout=30 (its 10-15 s "slow units").
+// A timer signal to this thread, armed around DrainPool, ends each such
+// call with EINTR after kDrainGuardNs, and DrainPool goes on with the next fd.
+constexpr long kDrainGuardNs = 2000000;
+int drain_signal = 0;
+timer_t drain_timer;
+
+void Interrupt(int) {}  // no SA_RESTART: the blocked call returns EINTR
+
+void SetUpDrainGuard() {
+  const int sig = SIGRTMIN + 4;
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = Interrupt;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(sig, &sa, nullptr) != 0) return;
+  sigevent sev;
+  std::memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = sig;
+  sev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+  if (timer_create(CLOCK_MONOTONIC, &sev, &drain_timer) != 0) return;
+  drain_signal = sig;
+}
+
+void Drain() {
+  itimerspec t;
+  std::memset(&t, 0, sizeof t);
+  t.it_value.tv_nsec = t.it_interval.tv_nsec = kDrainGuardNs;  // every call that blocks
+  if (drain_signal != 0) timer_settime(drain_timer, 0, &t, nullptr);
+  DrainPool(&S->pool);
+  t.it_value.tv_nsec = t.it_interval.tv_nsec = 0;
+  if (drain_signal != 0) timer_settime(drain_timer, 0, &t, nullptr);
 }
 
 bool AllDone(bool cancel_sent) {
@@ -115,7 +158,7 @@ void WaitForRequests(std::chrono::steady_clock::time_point start) {
       if (AllDone(cancel_sent)) return;
     }
     if (round >= 2) {  // unblocks writers and zero-copy notifications
-      DrainPool(&S->pool);
+      Drain();
       ++S->count.drained;
     }
     if (std::chrono::steady_clock::now() - start > S->deadline) {
@@ -149,7 +192,7 @@ void WaitForEverything() {
     ++S->count.notif_waits;
     const auto until = std::chrono::steady_clock::now() + S->deadline / 4;
     while (NotifOutstanding() && std::chrono::steady_clock::now() < until) {
-      DrainPool(&S->pool);
+      Drain();
       __kernel_timespec ts = {0, 200000};
       io_uring_cqe* cqe;
       io_uring_wait_cqe_timeout(&S->ring, &cqe, &ts);
@@ -213,7 +256,7 @@ void Reset() {
     }
     Reap();
   }
-  if (S->io_dirty || S->recreate) DrainPool(&p);
+  if (S->io_dirty || S->recreate) Drain();
   // The directory first: an input that removed or renamed "d" and also hit
   // the subdirectory's fd left nothing for Recreate(kSubdirFd) to open (the
   // HARNESS abort "could not recreate pool fd 1" of a 30-minute run).
@@ -400,6 +443,7 @@ void Init() {
   }
   int ret = rcfuzz::OpenPool(&S->pool);
   if (ret < 0) HarnessFail("setting up the fd and buffer pool: " + ResultName(ret));
+  SetUpDrainGuard();
   std::atexit(CleanUp);
   std::vector<uint8_t> ops;
   for (const OpDesc* d : S->allowed) ops.push_back(d->op);
