@@ -18,6 +18,7 @@
 
 #include "fuzz/common/oracle.h"
 #include "fuzz/sqe/decode.h"
+#include "fuzz/sqe/dir_reaper.h"
 #include "fuzz/sqe/kit_pool.h"
 #include "fuzz/sqe/sqe_fuzzer.h"
 #include "fuzz/sqe/state.h"
@@ -475,6 +476,7 @@ void CleanUp() {
     unlinkat(S->pool.fd[rcfuzz::kDirFd], "d", AT_REMOVEDIR);
     rmdir(S->pool.dir);
   }
+  StopDirReaper();
 }
 
 void Init() {
@@ -499,6 +501,7 @@ void Init() {
   }
   int ret = rcfuzz::OpenPool(&S->pool);
   if (ret < 0) HarnessFail("setting up the fd and buffer pool: " + ResultName(ret));
+  if (StartDirReaper(S->pool.dir)) S->pool.take_dir = TakeDir;
   SetUpDrainGuard();
   std::atexit(CleanUp);
   std::vector<uint8_t> ops;
@@ -523,11 +526,14 @@ uint64_t SqeFuzzerSqeCount() { return sqe::S ? sqe::S->sqes : 0; }
 
 void StatsExtra(char* buf, size_t size) {
   const sqe::State::Counters& c = sqe::S->count;
-  std::snprintf(buf, size, "waited=%llu cancelled=%llu drained=%llu notif_waits=%llu recreated=%llu late=%llu wait_ms=%llu",
+  std::snprintf(buf, size,
+                "waited=%llu cancelled=%llu drained=%llu notif_waits=%llu recreated=%llu late=%llu wait_ms=%llu "
+                "trashed=%llu",
                 static_cast<unsigned long long>(c.waited), static_cast<unsigned long long>(c.cancelled),
                 static_cast<unsigned long long>(c.drained), static_cast<unsigned long long>(c.notif_waits),
                 static_cast<unsigned long long>(c.recreated), static_cast<unsigned long long>(c.late),
-                static_cast<unsigned long long>(c.wait_us / 1000));
+                static_cast<unsigned long long>(c.wait_us / 1000),
+                static_cast<unsigned long long>(sqe::DirsTrashed()));
 }
 
 }  // namespace ringcheck::fuzz
