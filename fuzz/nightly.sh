@@ -267,7 +267,9 @@ for t in "${targets[@]}"; do
     fi
     log="$art.log"
     hung=0
-    TMPDIR="$work" RINGCHECK_FUZZ_KNOWN="$known" timeout 60 "$out/bin/${t}_fuzzer" -runs=1 "$art" >"$log" 2>&1 || [ $? -ne 124 ] || hung=1
+    # 124: timed out; 137: killed 10 s later, still in an uninterruptible
+    # wait (the fuzzer's hang watchdog, oracle.h, normally reports those).
+    TMPDIR="$work" RINGCHECK_FUZZ_KNOWN="$known" timeout -k 10 60 "$out/bin/${t}_fuzzer" -runs=1 "$art" >"$log" 2>&1 || { rc=$?; [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ]; } || hung=1
     key=$(crash_key "$log")
     [ "$hung" -eq 0 ] || key="replay did not finish in 60 s (a hang the deadline oracle missed) | "
     # Ran clean alone: it needs earlier inputs or timing. Listed apart with
@@ -295,7 +297,7 @@ for t in "${targets[@]}"; do
       cp "$log" "$dir/log"
       echo "== new crash $id: $key"
       if [ "$hung" -eq 0 ]; then
-        TMPDIR="$work" RINGCHECK_FUZZ_KNOWN="$known" timeout 120 "$out/bin/${t}_fuzzer" -minimize_crash=1 -max_total_time=60 \
+        TMPDIR="$work" RINGCHECK_FUZZ_KNOWN="$known" timeout -k 10 120 "$out/bin/${t}_fuzzer" -minimize_crash=1 -max_total_time=60 \
           -exact_artifact_path="$dir/minimized" "$art" >"$dir/minimize.log" 2>&1 || true
       fi
       [ -f "$dir/minimized" ] || cp "$art" "$dir/minimized"

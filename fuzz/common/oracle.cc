@@ -2,7 +2,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +16,7 @@
 #include <ctime>
 
 #include <algorithm>
+#include <atomic>
 
 #include "harness/kernel_log.h"
 
@@ -175,7 +179,143 @@ volatile uint8_t* MapShm() {
 
 }  // namespace
 
+// The hang watchdog (see oracle.h).
+namespace {
+
+std::atomic<int64_t> input_started_ns{0};  // 0 while no input runs
+pid_t fuzzing_tid = 0;
+int64_t hang_d_ns = 0, hang_any_ns = 0;
+
+int64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Reads a small /proc file into buf (NUL-terminated); allocates nothing.
+// libFuzzer counts mallocs and frees around each input, and this thread
+// runs while inputs do.
+size_t ReadSmall(const char* path, char* buf, size_t size) {
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    buf[0] = '\0';
+    return 0;
+  }
+  size_t n = 0;
+  for (ssize_t r; n + 1 < size && (r = read(fd, buf + n, size - 1 - n)) > 0;) n += static_cast<size_t>(r);
+  close(fd);
+  buf[n] = '\0';
+  return n;
+}
+
+// The state letter of a thread of this process (R, S, D, ...), '?' if unknown.
+char ThreadState(pid_t tid) {
+  char path[64], buf[512];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", static_cast<int>(tid));
+  ReadSmall(path, buf, sizeof buf);
+  const char* paren = std::strrchr(buf, ')');
+  return paren != nullptr && paren[1] == ' ' && paren[2] != '\0' ? paren[2] : '?';
+}
+
+// A thread's kernel stack as function names, innermost first ("a < b < c"),
+// up to `frames` of them, without the syscall entry; empty if unreadable
+// (it needs root) or the thread is in user space.
+std::string KernelStack(pid_t tid, int frames) {
+  char path[64], buf[4096];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/stack", static_cast<int>(tid));
+  ReadSmall(path, buf, sizeof buf);
+  std::string out;
+  int n = 0;
+  for (char* line = buf; *line != '\0' && n < frames;) {
+    char* end = std::strchr(line, '\n');
+    if (end != nullptr) *end = '\0';
+    const char* name = std::strchr(line, ' ');  // "[<0>] name+0x43/0x6e0"
+    if (name != nullptr) {
+      std::string fn(name + 1);
+      fn = fn.substr(0, fn.find('+'));
+      if (fn.rfind("do_syscall", 0) == 0 || fn.rfind("entry_SYSCALL", 0) == 0 || fn.rfind("__x64_sys", 0) == 0 ||
+          fn.rfind("__do_sys", 0) == 0 || fn.rfind("ret_from_fork", 0) == 0) {
+        break;
+      }
+      if (!fn.empty()) {
+        out += (n++ ? " < " : "") + fn;
+      }
+    }
+    if (end == nullptr) break;
+    line = end + 1;
+  }
+  return out;
+}
+
+[[noreturn]] void ReportHang(const char* state, int64_t running_ns) {
+  std::string where = KernelStack(fuzzing_tid, 3);
+  std::string details = "the input ran for " + std::to_string(running_ns / 1000000000) +
+                        " s, its thread in state " + state + "; kernel stack: " +
+                        (where.empty() ? std::string("unreadable") : KernelStack(fuzzing_tid, 16));
+  // What the io-wq workers are doing: a worker that holds a lock while it
+  // waits is the usual other half of such a hang.
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) {
+      char path[300], comm[64];
+      std::snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+      ReadSmall(path, comm, sizeof comm);
+      if (std::strncmp(comm, "iou-", 4) != 0) continue;
+      const std::string stack = KernelStack(std::atoi(e->d_name), 8);
+      if (!stack.empty()) details += "; " + std::string(comm, strcspn(comm, "\n")) + ": " + stack;
+    }
+    closedir(d);
+  }
+  OracleFail("hang",
+             where.empty() ? std::string("an input did not return, and its thread cannot be interrupted")
+                           : "an input's thread is stuck in the kernel at " + where,
+             details);
+}
+
+void* Watch(void*) {
+  int64_t d_since = 0;  // when the fuzzing thread was first seen in D during this input
+  int64_t watched = 0;  // the input d_since belongs to
+  for (;;) {
+    timespec tick = {1, 0};
+    nanosleep(&tick, nullptr);
+    const int64_t started = input_started_ns.load(std::memory_order_acquire);
+    if (started == 0) continue;
+    const int64_t now = MonotonicNs();
+    const char state = ThreadState(fuzzing_tid);
+    if (state != 'D' || started != watched) {
+      d_since = state == 'D' ? now : 0;
+      watched = started;
+    }
+    if (d_since != 0 && now - d_since >= hang_d_ns) ReportHang("D (uninterruptible)", now - started);
+    if (hang_any_ns > 0 && now - started >= hang_any_ns) {
+      const char s[2] = {state, '\0'};
+      ReportHang(s, now - started);
+    }
+  }
+}
+
+void StartWatchdog() {
+  const char* env = std::getenv("RINGCHECK_FUZZ_HANG_S");
+  const long limit = env != nullptr && *env != '\0' ? std::atol(env) : 20;
+  if (limit <= 0) return;
+  fuzzing_tid = static_cast<pid_t>(syscall(SYS_gettid));
+  hang_d_ns = static_cast<int64_t>(limit) * 1000000000;
+  hang_any_ns = 6 * hang_d_ns;
+  // Signals stay with the fuzzing thread: libFuzzer's SIGALRM (-timeout)
+  // and SIGINT handlers act only there.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t thread;
+  if (pthread_create(&thread, nullptr, Watch, nullptr) == 0) pthread_detach(thread);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+}  // namespace
+
 void LogInputStart(const char* target, const uint8_t* data, size_t size) {
+  static const bool watching = (StartWatchdog(), true);
+  (void)watching;
+  input_started_ns.store(MonotonicNs(), std::memory_order_release);
   volatile uint8_t* m = MapShm();
   if (m == nullptr) return;
   auto* started = reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(m + 8));
@@ -193,6 +333,7 @@ void LogInputStart(const char* target, const uint8_t* data, size_t size) {
 }
 
 void LogInputEnd() {
+  input_started_ns.store(0, std::memory_order_release);
   volatile uint8_t* m = MapShm();
   if (m == nullptr) return;
   __atomic_add_fetch(reinterpret_cast<uint64_t*>(const_cast<uint8_t*>(m + 16)), 1, __ATOMIC_SEQ_CST);

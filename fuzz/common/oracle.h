@@ -60,6 +60,21 @@ int CountOpenFds(int* rings);
 //   slot i (1..kShmSlots) at i * kShmSlotSize: seq u64, size u32, target
 //   char[12], the input (up to kShmSlotSize - 24 bytes).
 constexpr size_t kShmSize = 1 << 20, kShmSlotSize = 16384, kShmSlots = kShmSize / kShmSlotSize - 1;
+//
+// LogInputStart also arms the hang watchdog: a thread that, once a second,
+// looks at the thread running the input. libFuzzer's -timeout acts through
+// SIGALRM on that thread, which cannot act while the thread waits
+// uninterruptibly in the kernel (state D): a non-blocking pipe WRITE issued
+// inline that waits for the pipe's mutex, held by a SPLICE blocked in an
+// io-wq worker on an empty socket, hung a nightly job for good. When the
+// thread has been in D for RINGCHECK_FUZZ_HANG_S seconds of one input
+// (default 20; 0 turns the watchdog off), or the input has run six times
+// that long in any state, the watchdog fails with
+//   ORACLE hang: an input's thread is stuck in the kernel at f < g < h | ...
+// (its innermost kernel functions; the details carry its whole kernel stack
+// and the io-wq workers'), and the abort ends the process: libFuzzer saves
+// the input, and the exit's SIGKILL to every thread ends the worker's wait
+// and with it the hang.
 void LogInputStart(const char* target, const uint8_t* data, size_t size);
 void LogInputEnd();
 

@@ -160,7 +160,8 @@ void DecodeProgram(const uint8_t* data, size_t size, const std::vector<const OpD
     if (kind == 6 || kind == 7) {
       st.kind = kind == 6 ? Step::kSubmit : Step::kWait;
       st.wait_nr = static_cast<uint8_t>(rec[1] % 8 + 1);
-      // Up to 1 ms once: waits that ran out were half the nightly job's time.
+      // At most 100 us (it was 1 ms: waits that ran out were half the
+      // nightly job's time), and less when nothing comes (Submit).
       st.wait_us = rec[2] % 2 ? 100 : 0;
       continue;
     }

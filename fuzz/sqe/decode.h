@@ -5,7 +5,10 @@
 //                   them, a denied one), b2 the SQE flags, b3.. the fields
 //   b0 % 8 == 6     submit what is queued
 //   b0 % 8 == 7     submit and wait for up to b1 % 8 + 1 CQEs, at most 100 us if b2
-//                   is odd (0 if even: only what is ready)
+//                   is odd (0 if even: only what is ready); the wait ends
+//                   sooner when the input's requests owe fewer CQEs (none:
+//                   only what is ready) or none came for 20 us (Submit in
+//                   sqe_fuzzer.cc)
 #ifndef RINGCHECK_FUZZ_SQE_DECODE_H_
 #define RINGCHECK_FUZZ_SQE_DECODE_H_
 

@@ -80,6 +80,11 @@ struct Pool {
   io_uring peer;
   io_uring_buf_ring* pbuf;
   unsigned pbuf_tail;
+  // When set, ResetDirectory hands each directory it must remove to this
+  // (the fuzzer moves it out of the sandbox and removes it on a thread of
+  // its own, sqe/dir_reaper.h); when it returns false the directory is
+  // removed here. Null in reproducers.
+  bool (*take_dir)(int parent, const char* name);
 };
 
 inline RefBase BaseFor(const Pool& p, int record) {
@@ -195,14 +200,16 @@ inline bool Recreate(Pool* p, int i) {
 }
 
 // Empties the private directory of everything path operations created.
-inline void RemoveTreeAt(int parent, const char* name) {
+// A directory goes to `take_dir` when there is one (see Pool::take_dir).
+inline void RemoveTreeAt(int parent, const char* name, bool (*take_dir)(int, const char*) = nullptr) {
   if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return;
+  if (take_dir != nullptr && take_dir(parent, name)) return;
   int sub = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (sub >= 0) {
     if (DIR* d = fdopendir(sub)) {
       while (dirent* e = readdir(d)) {
         if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-          RemoveTreeAt(dirfd(d), e->d_name);
+          RemoveTreeAt(dirfd(d), e->d_name, take_dir);
       }
       closedir(d);
     } else {
@@ -217,13 +224,13 @@ inline void RemoveTreeAt(int parent, const char* name) {
 // subdirectory "d" had to be made anew (its pool fd changed).
 inline bool ResetDirectory(Pool* p) {
   static const char* const kCreated[] = {"d/x", "d/y", "a", "b", "c", "e"};
-  for (const char* name : kCreated) RemoveTreeAt(p->fd[kDirFd], name);
+  for (const char* name : kCreated) RemoveTreeAt(p->fd[kDirFd], name, p->take_dir);
   struct stat want, have;
   if (fstatat(p->fd[kDirFd], "d", &have, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(have.st_mode) &&
       fstat(p->fd[kSubdirFd], &want) == 0 && want.st_ino == have.st_ino) {
     return false;
   }
-  RemoveTreeAt(p->fd[kDirFd], "d");
+  RemoveTreeAt(p->fd[kDirFd], "d", p->take_dir);
   mkdirat(p->fd[kDirFd], "d", 0700);
   Recreate(p, kSubdirFd);
   return true;

@@ -67,6 +67,7 @@ struct State {
   // microseconds spent waiting.
   struct Counters {
     uint64_t waited = 0, cancelled = 0, drained = 0, notif_waits = 0, recreated = 0, late = 0, wait_us = 0;
+    uint64_t settled = 0;  // silent requests looked for after the cancel-all (SettleSilentRequests)
   } count;
   std::chrono::milliseconds deadline{3000};
   // Known kernel findings the run was asked to step around

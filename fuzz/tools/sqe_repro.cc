@@ -72,13 +72,31 @@ static void Queue(const rcfuzz::SqeSpec& s, int record, const char* name) {
   finals[s.user_data] = 0;
 }
 
+// As the fuzzer's Submit: a wait step waits for at most as many CQEs as
+// requests still owe one, and gives up after 20 us without a new CQE.
 static void Submit(unsigned wait_nr, unsigned wait_us) {
-  if (wait_nr) {
-    __kernel_timespec ts = {0, (long long)wait_us * 1000};
-    io_uring_cqe* cqe;
+  if (wait_nr && wait_us) {
+    unsigned owed = 0;
+    for (auto& [ud, n] : finals) owed += n == 0;
+    if (owed == 0) wait_us = 0;
+    if (owed > 0 && owed < wait_nr) wait_nr = owed;
+  }
+  io_uring_cqe* cqe;
+  if (wait_nr && !wait_us) {
+    __kernel_timespec ts = {0, 0};
     io_uring_submit_and_wait_timeout(&ring, &cqe, wait_nr, &ts, nullptr);
   } else {
     io_uring_submit(&ring);
+  }
+  unsigned tail = io_uring_smp_load_acquire(ring.cq.ktail);
+  for (unsigned waited = 0; wait_nr && waited < wait_us && io_uring_cq_ready(&ring) < wait_nr;) {
+    const unsigned slice = wait_us - waited < 20 ? wait_us - waited : 20;
+    __kernel_timespec ts = {0, (long long)slice * 1000};
+    io_uring_submit_and_wait_timeout(&ring, &cqe, wait_nr, &ts, nullptr);
+    waited += slice;
+    const unsigned now = io_uring_smp_load_acquire(ring.cq.ktail);
+    if (now == tail) break;
+    tail = now;
   }
   Reap();
 }
