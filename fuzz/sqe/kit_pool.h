@@ -151,15 +151,19 @@ inline void CloseNoTimeWait(int fd) {
   close(fd);
 }
 
+// -1 with errno of the call that failed (close() does not overwrite it).
 inline int TcpListener(sockaddr_in* addr) {
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -1;
   std::memset(addr, 0, sizeof *addr);
   addr->sin_family = AF_INET;
   addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof *addr;
   if (bind(s, reinterpret_cast<sockaddr*>(addr), len) < 0 || listen(s, 64) < 0 ||
       getsockname(s, reinterpret_cast<sockaddr*>(addr), &len) < 0) {
+    const int e = errno;
     close(s);
+    errno = e;
     return -1;
   }
   return s;
@@ -178,21 +182,24 @@ inline bool Recreate(Pool* p, int i) {
     case kTcpA: case kTcpB: {
       // A listener of its own: the pool's may be shut down, or its queue
       // hold connections the input made.
+      // On failure errno is the failed call's (the HARNESS line shows it).
       sockaddr_in addr;
-      int l = TcpListener(&addr);
-      int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      const int l = TcpListener(&addr);
+      if (l < 0) return false;
+      const int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       int s = -1;
-      if (l >= 0 && connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      if (c >= 0 && connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
         s = accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
       }
-      if (l >= 0) close(l);
+      const int e = errno;
+      close(l);
       if (s < 0) {
-        CloseNoTimeWait(c);
+        if (c >= 0) CloseNoTimeWait(c);
+        errno = e;
         return false;
       }
       NoTimeWait(c);
       NoTimeWait(s);
-
       return Install(p, kTcpA, c) && Install(p, kTcpB, s);
     }
     case kUdp: {
