@@ -30,7 +30,7 @@ std::string Describe(const Entry& e, uint64_t ud) {
 void CloseNewFd(const Entry& e, const Step& st, int32_t res) {
   if (res < 0 || e.desc == nullptr || !(e.desc->traits & kCreatesFd)) return;
   if (st.spec.file.raw != 0 && e.op != IORING_OP_FIXED_FD_INSTALL) return;  // direct: a slot index
-  close(res);
+  rcfuzz::CloseNoTimeWait(res);  // SOCKET, ACCEPT
 }
 
 
@@ -194,7 +194,7 @@ LateCqe ClassifyLateCqe(State::Past* p, unsigned idx, int32_t res, uint32_t flag
   }
   if (p->silent[idx]) {
     if (!(flags & IORING_CQE_F_MORE)) p->silent[idx] = false;  // multishot: more may come
-    if (p->new_fd[idx] && res >= 0) close(res);
+    if (p->new_fd[idx] && res >= 0) rcfuzz::CloseNoTimeWait(res);
     return LateCqe::kAccepted;
   }
   if (p->finished[idx]) return LateCqe::kAfterLast;

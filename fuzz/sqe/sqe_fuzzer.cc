@@ -358,7 +358,13 @@ void Reset() {
   if (S->dir_dirty && rcfuzz::ResetDirectory(&p)) S->fixed_dirty = true;
   for (int i = 0; i < rcfuzz::kPoolFdCount; ++i) {
     if (S->recreate & (1u << i)) {
-      if (!rcfuzz::Recreate(&p, i)) HarnessFail("could not recreate pool fd " + std::to_string(i));
+      if (!rcfuzz::Recreate(&p, i)) {
+        const int e = errno;
+        int rings = 0;
+        const int fds = CountOpenFds(&rings);
+        errno = e;
+        HarnessFail("could not recreate pool fd " + std::to_string(i) + " (" + std::to_string(fds) + " fds open)");
+      }
       ++S->count.recreated;
       S->fixed_dirty = true;
     }
