@@ -181,6 +181,29 @@ class ReportTest(Fixture):
         self.assertEqual(k["changed"], {"nop_test:Nop.B": ["PASS", "FAIL"]})
         self.assertEqual(k["failing"], 1)
 
+    def test_stress_sets_apart_what_a_flaky_entry_announces(self):
+        root = os.path.join(self.root, "stress-flaky")
+        os.makedirs(root)
+        flaky_pass = "passed this time; expectations/x.txt:3 lists it as flaky: a race in io_should_wake"
+        make_results(root, "host-1", "6.18.0", {"nop_test": [end("Nop.A", "PASS", reason=flaky_pass),
+                                                             end("Nop.B", "PASS")]})
+        make_results(root, "host-2", "6.18.0", {"nop_test": [end("Nop.A", "XFAIL", reason="a race in io_should_wake"),
+                                                             end("Nop.B", "XFAIL", reason="not flaky")]})
+        rc, out, _ = run(os.path.join(HERE, "stress.py"), root)
+        with open(os.path.join(root, "stress.json")) as f:
+            k = json.load(f)["kernels"]["6.18.0"]
+        self.assertEqual(k["flaky"], {"nop_test:Nop.A": {"verdicts": ["PASS", "XFAIL"],
+                                                         "reason": "a race in io_should_wake"}})
+        self.assertEqual(k["changed"], {"nop_test:Nop.B": ["PASS", "XFAIL"]},
+                         "a PASS that does not say its entry is flaky still counts")
+        self.assertEqual(rc, 1)
+        self.assertIn("Listed as flaky", out)
+        shutil.rmtree(os.path.join(root, "host-2"))
+        make_results(root, "host-2", "6.18.0", {"nop_test": [end("Nop.A", "XFAIL", reason="a race in io_should_wake"),
+                                                             end("Nop.B", "PASS")]})
+        rc, _, _ = run(os.path.join(HERE, "stress.py"), root)
+        self.assertEqual(rc, 0, "only the announced variation: nothing changed that counts")
+
     def test_backports_are_found(self):
         _, rep, _ = self.report(self.old)
         kinds = {(d["feature"], d["kind"]) for d in rep["disagreements"]}
