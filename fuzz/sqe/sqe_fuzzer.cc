@@ -205,8 +205,15 @@ void WaitForRequests(std::chrono::steady_clock::time_point start) {
       }
       cancel_sent = S->cancel_seen = true;
       ++S->count.cancelled;
+      const unsigned tail = io_uring_smp_load_acquire(S->ring.cq.ktail);
       Reap();
-      if (AllDone(cancel_sent)) return;
+      if (AllDone(cancel_sent)) {
+        // ret counts what the cancel found in io-wq (pending or running),
+        // armed polls, waitids, futexes and timeouts; 0 with no CQE since
+        // means none of the input's requests is anywhere a request runs.
+        S->cancel_found_none = ret == 0 && tail == io_uring_smp_load_acquire(S->ring.cq.ktail);
+        return;
+      }
       if (ret > 0 && quick < 16) {
         ++quick;
         continue;
@@ -254,6 +261,7 @@ void WaitForRequests(std::chrono::steady_clock::time_point start) {
 // only costs time.
 void SettleSilentRequests() {
   if (!S->cancel_seen) return;  // without the cancel-all, AllDone waited for them
+  if (S->cancel_found_none) return;  // nothing left to run (WaitForRequests)
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
   for (int i = 0; i < S->prog.nsqes; ++i) {
     const Entry& e = S->entries[i];
@@ -457,7 +465,7 @@ void RunInput(const uint8_t* data, size_t size) {
   if (S->known_drain_link_zc) AvoidDrainWithZeroCopy(&S->prog);
   S->queued = S->consumed = 0;
   S->sq_base = io_uring_smp_load_acquire(S->ring.sq.khead);  // CheckRing: nothing left from before
-  S->cancel_seen = S->cancel_sent = false;
+  S->cancel_seen = S->cancel_sent = S->cancel_found_none = false;
   S->dir_dirty = S->fixed_dirty = S->pbuf_dirty = S->legacy_dirty = S->io_dirty = false;
   S->files_dirty = 0;
   S->recreate = 0;

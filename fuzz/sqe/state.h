@@ -59,6 +59,10 @@ struct State {
   int queued = 0, consumed = 0;
   unsigned sq_base = 0;  // SQ head when the input started
   bool cancel_sent = false, cancel_seen = false;
+  // The input's last cancel-all found nothing to cancel, pending or running,
+  // and nothing completed after it: no request of the input can still run
+  // (SettleSilentRequests has nothing to wait for).
+  bool cancel_found_none = false;
   uint64_t sqes = 0;
   // Where the time goes (the stats line of NoteExec, see fuzz/README.md):
   // inputs that had to wait for completions, needed the cancel-all, drained
