@@ -204,12 +204,15 @@ inline bool Recreate(Pool* p, int i) {
     }
     case kUdp: {
       int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      if (u < 0) return false;  // with socket()'s errno
       p->udp_addr = p->listen_addr;
       p->udp_addr.sin_port = 0;
       socklen_t len = sizeof p->udp_addr;
       if (bind(u, reinterpret_cast<sockaddr*>(&p->udp_addr), len) < 0 ||
           getsockname(u, reinterpret_cast<sockaddr*>(&p->udp_addr), &len) < 0) {
+        const int e = errno;
         close(u);
+        errno = e;
         return false;
       }
       return Install(p, kUdp, u);
