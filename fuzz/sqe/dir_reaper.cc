@@ -1,6 +1,5 @@
 #include "fuzz/sqe/dir_reaper.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -10,7 +9,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
+
+#include "fuzz/sqe/kit_pool.h"
 
 namespace ringcheck::fuzz::sqe {
 namespace {
@@ -44,38 +44,6 @@ void BucketName(uint64_t b, char* buf, size_t size) {
   std::snprintf(buf, size, "%llu", static_cast<unsigned long long>(b));
 }
 
-// Removes parent/name and what is beneath it. Allocates nothing (no
-// opendir): libFuzzer counts mallocs and frees around each input, and this
-// runs while inputs do.
-void RemoveTree(int parent, const char* name, int depth) {
-  if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return;
-  if (unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return;  // the usual case: empty
-  if (depth > 16) return;  // path operations build nothing that deep
-  const int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return;
-  // Removing entries while reading the directory may make getdents skip
-  // some: read it again from the start until a pass finds nothing.
-  for (int pass = 0; pass < 8; ++pass) {
-    bool found = false;
-    lseek(fd, 0, SEEK_SET);
-    alignas(8) char buf[4096];
-    for (;;) {
-      const ssize_t n = getdents64(fd, buf, sizeof buf);
-      if (n <= 0) break;
-      for (ssize_t off = 0; off < n;) {
-        const auto* d = reinterpret_cast<const dirent64*>(buf + off);
-        off += d->d_reclen;
-        if (std::strcmp(d->d_name, ".") == 0 || std::strcmp(d->d_name, "..") == 0) continue;
-        found = true;
-        RemoveTree(fd, d->d_name, depth + 1);
-      }
-    }
-    if (!found) break;
-  }
-  close(fd);
-  unlinkat(parent, name, AT_REMOVEDIR);
-}
-
 void* Loop(void*) {
   char name[48];
   for (;;) {
@@ -85,7 +53,7 @@ void* Loop(void*) {
     pthread_mutex_unlock(&mu);
     for (uint64_t n = removed.load(); n < taken.load(); ++n) {
       EntryName(n, name, sizeof name);
-      RemoveTree(trash_fd, name, 0);
+      rcfuzz::RemoveTreeAt(trash_fd, name);  // allocates nothing (kit_pool.h)
       removed.store(n + 1);
     }
     if (stop) return nullptr;

@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 #include "fuzz/sqe/kit_spec.h"
 
@@ -169,8 +170,8 @@ inline int TcpListener(sockaddr_in* addr) {
   return s;
 }
 
-// (Re)creates pool fd `i` and whatever it is paired with.
-inline bool Recreate(Pool* p, int i) {
+// (Re)creates pool fd `i` and whatever it is paired with, once (Recreate).
+inline bool RecreateOnce(Pool* p, int i) {
   int sv[2];
   switch (i) {
     case kUnixA: case kUnixB:
@@ -231,23 +232,53 @@ inline bool Recreate(Pool* p, int i) {
   }
 }
 
+// (Re)creates pool fd `i` and whatever it is paired with. A request of an
+// earlier input that runs late (a CQE_SKIP_SUCCESS CLOSE of a raw fd number,
+// behind a DRAIN or issued as a link follower after the cancel-all looked)
+// can close a fresh socket between its socket() and the call after it,
+// which then fails with EBADF (two nightly aborts, pool fds 13 and 16). The
+// number is free again once that request ran: the remake is tried again.
+// On failure errno is the failed call's.
+inline bool Recreate(Pool* p, int i) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (RecreateOnce(p, i)) return true;
+    if (errno != EBADF) return false;
+  }
+  return false;
+}
+
 // Empties the private directory of everything path operations created.
 // A directory goes to `take_dir` when there is one (see Pool::take_dir).
-inline void RemoveTreeAt(int parent, const char* name, bool (*take_dir)(int, const char*) = nullptr) {
+//
+// Allocates nothing (getdents64 into a stack buffer, no opendir): the
+// fuzzer's directory reaper runs this on its own thread while inputs run,
+// and libFuzzer counts mallocs and frees around each input.
+inline void RemoveTreeAt(int parent, const char* name, bool (*take_dir)(int, const char*) = nullptr,
+                         int depth = 0) {
   if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return;
   if (take_dir != nullptr && take_dir(parent, name)) return;
-  int sub = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (sub >= 0) {
-    if (DIR* d = fdopendir(sub)) {
-      while (dirent* e = readdir(d)) {
-        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-          RemoveTreeAt(dirfd(d), e->d_name, take_dir);
+  if (unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return;  // empty
+  if (depth > 16) return;  // path operations build nothing that deep
+  const int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  // Removing entries while reading the directory may make getdents skip
+  // some: read it again from the start until a pass finds nothing.
+  for (int pass = 0; pass < 8; ++pass) {
+    bool found = false;
+    lseek(fd, 0, SEEK_SET);
+    alignas(8) char buf[4096];
+    for (ssize_t n; (n = getdents64(fd, buf, sizeof buf)) > 0;) {
+      for (ssize_t off = 0; off < n;) {
+        const auto* d = reinterpret_cast<const dirent64*>(buf + off);
+        off += d->d_reclen;
+        if (std::strcmp(d->d_name, ".") == 0 || std::strcmp(d->d_name, "..") == 0) continue;
+        found = true;
+        RemoveTreeAt(fd, d->d_name, take_dir, depth + 1);
       }
-      closedir(d);
-    } else {
-      close(sub);
     }
+    if (!found) break;
   }
+  close(fd);
   unlinkat(parent, name, AT_REMOVEDIR);
 }
 

@@ -366,18 +366,7 @@ void Reset() {
   if (S->dir_dirty && rcfuzz::ResetDirectory(&p)) S->fixed_dirty = true;
   for (int i = 0; i < rcfuzz::kPoolFdCount; ++i) {
     if (S->recreate & (1u << i)) {
-      // A request of an earlier input that runs late (a CQE_SKIP_SUCCESS
-      // CLOSE of a raw fd number, behind a DRAIN or issued as a link
-      // follower after the cancel-all looked) can close the fresh socket
-      // between its socket() and the call after it, which then fails with
-      // EBADF (two nightly aborts, pool fds 13 and 16). That number is free
-      // again, and the late request has run: the remake is tried again.
-      bool made = false;
-      for (int attempt = 0; attempt < 3 && !made; ++attempt) {
-        made = rcfuzz::Recreate(&p, i);
-        if (!made && errno != EBADF) break;
-      }
-      if (!made) {
+      if (!rcfuzz::Recreate(&p, i)) {
         const int e = errno;
         int rings = 0;
         const int fds = CountOpenFds(&rings);
